@@ -1,0 +1,341 @@
+"""One loader for the program (pulumi.Config) and the gate (``Pulumi.<stack>.yaml``).
+
+Both sources are reduced to the same thing, a flat map of namespaced config keys to values,
+and then :func:`parse` turns that map into :class:`~settings.model.Settings` or raises a
+:class:`~settings.errors.SettingsError` listing every problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from settings.errors import Problem, SettingsError
+from settings.model import PROJECT, Settings
+from settings.rules import run_rules
+from settings.secrets import SECRET_KEY_NAMES, secret_kind
+
+# Config keys outside our namespace that the settings read.
+FOREIGN_KEYS = {"azure-native:location": "location"}
+# Keys that are meant to be encrypted (`pulumi config set --secret`). The program reads them
+# with require_secret; the gate cannot decrypt them and only records that they are set.
+SECRET_KEYS = {"scimToken": "scim_token_set"}
+# Fields of Settings that are not config keys.
+DERIVED_FIELDS = {"stack", "location", "scim_token_set"}
+
+
+class _Secure:
+    """An encrypted config value (``{secure: v1:...}``) that cannot be decrypted here."""
+
+
+SECURE = _Secure()
+
+
+def _field_aliases() -> dict[str, str]:
+    """camelCase config key -> Settings field name, for our namespace."""
+    out = {}
+    for name, field in Settings.model_fields.items():
+        if name in DERIVED_FIELDS:
+            continue
+        out[field.alias or name] = name
+    return out
+
+
+def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
+    """Validate a flat map of namespaced config keys; raise SettingsError with every problem."""
+    problems: list[Problem] = []
+    aliases = _field_aliases()
+    sections: dict[str, Any] = {}
+    secure_set: dict[str, bool] = {}
+
+    for full_key, value in raw.items():
+        ns, sep, name = full_key.partition(":")
+        if not sep:
+            problems.append(Problem(full_key, "is not namespaced",
+                                    f"write it as '{PROJECT}:{full_key}'"))
+            continue
+        if full_key in FOREIGN_KEYS:
+            if isinstance(value, _Secure):
+                problems.append(_secure_problem(full_key))
+            else:
+                sections[FOREIGN_KEYS[full_key]] = value
+            continue
+        if ns != PROJECT:
+            # Other providers' keys are theirs to validate; ours are wired explicitly.
+            continue
+        if name in SECRET_KEYS:
+            secure_set[SECRET_KEYS[name]] = value is not None and value != ""
+            if not isinstance(value, _Secure) and value not in (None, ""):
+                problems.append(Problem(full_key, "holds a secret in plaintext",
+                                        f"run `pulumi config set --secret {full_key} <value>`",
+                                        value, True))
+            continue
+        if name not in aliases:
+            problems.append(_unknown_key(full_key, name, list(aliases) + list(SECRET_KEYS)))
+            continue
+        if isinstance(value, _Secure) or _contains_secure(value):
+            problems.append(_secure_problem(full_key))
+            continue
+        problems.extend(_plaintext_secrets(full_key, value))
+        sections[aliases[name]] = value
+
+    if "location" not in sections and not any(p.key == "azure-native:location" for p in problems):
+        problems.append(Problem("azure-native:location", "required key is missing",
+                                "run `pulumi config set azure-native:location westeurope`"))
+    sections["stack"] = stack
+    sections.update(secure_set)
+
+    parts: dict[str, Any] = {}
+    failed: set[str] = set()
+    for name, field in Settings.model_fields.items():
+        alias = field.alias or name
+        if name not in sections:
+            reported = any(p.key == f"{PROJECT}:{alias}" for p in problems)
+            if field.is_required() and name not in DERIVED_FIELDS and not reported:
+                problems.append(Problem(f"{PROJECT}:{alias}", "required key is missing",
+                                        f"add `{PROJECT}:{alias}` to Pulumi.{stack}.yaml "
+                                        "(see the config reference in README.md)"))
+                failed.add(name)
+            continue
+        try:
+            annotation = (Annotated[(field.annotation, *field.metadata)]  # type: ignore[valid-type]
+                          if field.metadata else field.annotation)
+            adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+            parts[name] = adapter.validate_python(sections[name])
+        except ValidationError as exc:
+            failed.add(name)
+            problems.extend(_convert(exc, alias, field.annotation))
+    parts["_failed"] = failed
+
+    problems.extend(run_rules(parts))
+    if problems:
+        raise SettingsError(problems, source)
+    data = {k: v for k, v in parts.items() if k != "_failed"}
+    return Settings.model_validate({Settings.model_fields[k].alias or k: v for k, v in data.items()})
+
+
+# --- sources ----------------------------------------------------------------------------
+
+def load_stack_file(path: str | Path, stack: str | None = None) -> Settings:
+    """Load ``Pulumi.<stack>.yaml`` the way the Pulumi CLI would hand it to the program."""
+    path = Path(path)
+    stack = stack or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise SettingsError([Problem(str(path), "stack file not found",
+                                     f"create it, or pick an existing stack (Pulumi.<stack>.yaml)")],
+                            str(path)) from None
+    except yaml.YAMLError as exc:
+        raise SettingsError([Problem(str(path), f"is not valid YAML: {exc}",
+                                     "fix the YAML syntax")], str(path)) from None
+    return parse(raw_from_stack_document(doc, str(path)), stack=stack, source=str(path))
+
+
+def raw_from_stack_document(doc: Any, source: str) -> dict[str, Any]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
+        raise SettingsError([Problem(source, "has no `config:` mapping",
+                                     "the stack file must look like `config: {key: value}`")],
+                            source)
+    raw = {}
+    for k, v in (doc.get("config") or {}).items():
+        raw[str(k)] = _decode_secure(v)
+    return raw
+
+
+def raw_from_pulumi_config() -> dict[str, Any]:
+    """The program side: every config key the Pulumi engine handed to this process."""
+    from pulumi.runtime import config as runtime_config
+
+    merged: dict[str, Any] = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    raw: dict[str, Any] = {}
+    for k, v in merged.items():
+        if k in secret_keys and k.partition(":")[2] not in SECRET_KEYS:
+            raw[k] = SECURE  # a secret where plaintext is expected: same message as the gate
+        else:
+            raw[k] = _decode_json(v)
+    return raw
+
+
+def load_from_pulumi() -> Settings:
+    import pulumi
+
+    return parse(raw_from_pulumi_config(), stack=pulumi.get_stack(), source=f"Pulumi.{pulumi.get_stack()}.yaml")
+
+
+def _decode_json(value: Any) -> Any:
+    """Pulumi hands structured values to the program as JSON text."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _decode_secure(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECURE
+        return {k: _decode_secure(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode_secure(v) for v in value]
+    return value
+
+
+def _contains_secure(value: Any) -> bool:
+    if isinstance(value, _Secure):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_secure(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_secure(v) for v in value)
+    return False
+
+
+# --- problem builders -------------------------------------------------------------------
+
+def _secure_problem(full_key: str) -> Problem:
+    return Problem(full_key, "is encrypted (`secure:`), but it is not a secret setting and the "
+                   "offline gate has no access to the stack's secrets provider to decrypt it",
+                   f"store it in plaintext with `pulumi config set {full_key} <value>` (only "
+                   f"{', '.join(PROJECT + ':' + k for k in SECRET_KEYS)} may be secret)")
+
+
+def _unknown_key(full_key: str, name: str, valid: list[str]) -> Problem:
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    fix = f"did you mean `{PROJECT}:{close[0]}`?" if close else (
+        f"valid keys are: {', '.join(sorted(valid))}")
+    return Problem(full_key, "is not a setting of this project", fix)
+
+
+def _plaintext_secrets(path: str, value: Any) -> list[Problem]:
+    out: list[Problem] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            sub = f"{path}.{k}"
+            if SECRET_KEY_NAMES.search(str(k)) and isinstance(v, str) and v:
+                out.append(Problem(sub, "looks like a secret stored in plaintext",
+                                   "do not keep secrets in stack settings; use "
+                                   f"`pulumi config set --secret` or Key Vault", v, True))
+            else:
+                out.extend(_plaintext_secrets(sub, v))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out.extend(_plaintext_secrets(f"{path}.{i}", v))
+    elif (kind := secret_kind(value)) is not None:
+        out.append(Problem(path, f"looks like {kind} in plaintext",
+                           "remove it from the stack file and rotate it; keep secrets encrypted "
+                           "with `pulumi config set --secret` or in Key Vault", value, True))
+    return out
+
+
+_TYPE_WORDS = {
+    "string_type": "a string", "int_type": "a whole number", "int_parsing": "a whole number",
+    "bool_type": "true or false", "bool_parsing": "true or false", "dict_type": "a mapping",
+    "model_type": "a mapping", "list_type": "a list", "float_parsing": "a number",
+    "int_from_float": "a whole number",
+}
+
+
+_RANGE_FIXES = {
+    "greater_than_equal": "use a value of at least {ge}",
+    "less_than_equal": "use a value of at most {le}",
+    "greater_than": "use a value above {gt}",
+    "less_than": "use a value below {lt}",
+    "too_short": "give at least {min_length} item(s)",
+    "too_long": "give at most {max_length} item(s)",
+}
+
+
+def _convert(exc: ValidationError, alias: str, annotation: Any) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
+        path = ".".join([alias, *loc])
+        full = f"{PROJECT}:{path}"
+        kind = err["type"]
+        has_input = kind != "missing"
+        value = err.get("input")
+        if kind == "missing":
+            problems.append(Problem(full, "required key is missing",
+                                    f"add `{loc[-1] if loc else alias}` here (see README.md)"))
+        elif kind == "extra_forbidden":
+            valid = _valid_keys(annotation, err["loc"][:-1])
+            close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
+            fix = f"did you mean `{close[0]}`?" if close else ""
+            fix = (fix + " " if fix else "") + f"valid keys here: {', '.join(valid)}"
+            problems.append(Problem(full, "is not a valid key here", fix))
+            has_input = False
+        elif kind in ("literal_error", "enum"):
+            allowed = err.get("ctx", {}).get("expected", "")
+            problems.append(Problem(full, "is not an allowed value",
+                                    f"use one of: {allowed.replace(' or ', ', ')}", value, True))
+        elif kind == "value_error":
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(Problem(full, msg, "", value, True))
+        elif kind in _TYPE_WORDS:
+            problems.append(Problem(full, f"has the wrong type: expected {_TYPE_WORDS[kind]}, "
+                                    f"got {type(value).__name__}",
+                                    f"write {_TYPE_WORDS[kind]} here", value, True))
+        elif kind in _RANGE_FIXES:
+            ctx = err.get("ctx", {})
+            problems.append(Problem(full, str(err["msg"]).replace("Input", "the value"),
+                                    _RANGE_FIXES[kind].format(**ctx), value, True))
+        else:
+            problems.append(Problem(full, str(err["msg"]), "", value, True))
+        del has_input
+    return _dedupe(problems)
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and (part in ("str", "list[str]") or part.startswith("function-"))
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: dict[str, Problem] = {}
+    for p in problems:
+        seen.setdefault(p.key, p)
+    return list(seen.values())
+
+
+def _valid_keys(annotation: Any, loc: tuple[Any, ...]) -> list[str]:
+    """The camelCase keys allowed at ``loc`` inside ``annotation`` (best effort)."""
+    import typing
+
+    current = annotation
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            match = [f for f in current.model_fields.values() if (f.alias or "") == part]
+            if not match:
+                return []
+            current = match[0].annotation
+        elif typing.get_origin(current) is dict:
+            current = typing.get_args(current)[1]
+        elif typing.get_origin(current) is list:
+            current = typing.get_args(current)[0]
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    if origin is typing.Annotated:
+        return typing.get_args(annotation)[0]
+    return annotation

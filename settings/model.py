@@ -1,0 +1,375 @@
+"""Typed, frozen stack settings with secure defaults.
+
+Every section of ``Pulumi.<stack>.yaml`` (under the ``databricks-ml-entra:`` namespace) has a
+model here. Field names are snake_case in Python and camelCase in YAML (the alias). Field
+validators check one value; cross-field rules live in :mod:`settings.rules` so that every
+problem in a config is reported at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import Enum
+from typing import Annotated, Literal, Optional
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+PROJECT = "databricks-ml-entra"
+
+
+class Strict(BaseModel):
+    """Base for all config models: frozen, camelCase keys, unknown keys rejected."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=False,
+        str_strip_whitespace=True,
+        validate_default=True,
+    )
+
+
+def _uuid(value: str) -> str:
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise ValueError(
+            "is not a UUID; use the object id or application (client) id as shown in the "
+            "Entra admin center, e.g. 00000000-0000-0000-0000-000000000000"
+        ) from None
+
+
+def _cidr(value: str) -> str:
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"is not a valid CIDR range ({exc}); write it like 10.20.0.0/24") from None
+    return str(net)
+
+
+Uuid = Annotated[str, AfterValidator(_uuid)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_AZURE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{1,62}[A-Za-z0-9_]$")
+# Workspace MLflow registry: free text, but '/', ':' and '.' break REST paths and UC migration.
+_WS_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _\-]{0,254}$")
+# Unity Catalog identifiers we accept unquoted: lower-case letters, digits and underscores.
+_UC_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
+
+
+class Environment(str, Enum):
+    DEV = "dev"
+    PROD = "prod"
+
+
+# --- workspace roles and entitlements ---------------------------------------------------
+
+class Role(str, Enum):
+    """Role presets. Each maps to a workspace permission and a set of entitlements."""
+
+    ADMIN = "admin"
+    ENGINEER = "engineer"
+    SCIENTIST = "scientist"
+    AUDITOR = "auditor"
+    AUTOMATION = "automation"
+    AGENT = "agent"
+
+
+class Entitlements(Strict):
+    """Databricks workspace entitlements (None = take the role preset's value)."""
+
+    workspace_access: Optional[bool] = None
+    databricks_sql_access: Optional[bool] = None
+    allow_cluster_create: Optional[bool] = None
+    allow_instance_pool_create: Optional[bool] = None
+
+
+ENTITLEMENT_NAMES = tuple(Entitlements.model_fields)
+
+ROLE_PRESETS: dict[Role, tuple[str, dict[str, bool]]] = {
+    # role: (workspace permission, entitlements)
+    Role.ADMIN: ("ADMIN", {"workspace_access": True, "databricks_sql_access": True,
+                           "allow_cluster_create": True, "allow_instance_pool_create": True}),
+    Role.ENGINEER: ("USER", {"workspace_access": True, "databricks_sql_access": True,
+                             "allow_cluster_create": True, "allow_instance_pool_create": False}),
+    Role.SCIENTIST: ("USER", {"workspace_access": True, "databricks_sql_access": True,
+                              "allow_cluster_create": False, "allow_instance_pool_create": False}),
+    Role.AUDITOR: ("USER", {"workspace_access": True, "databricks_sql_access": True,
+                            "allow_cluster_create": False, "allow_instance_pool_create": False}),
+    Role.AUTOMATION: ("USER", {"workspace_access": True, "databricks_sql_access": False,
+                               "allow_cluster_create": False, "allow_instance_pool_create": False}),
+    Role.AGENT: ("USER", {"workspace_access": False, "databricks_sql_access": False,
+                          "allow_cluster_create": False, "allow_instance_pool_create": False}),
+}
+
+
+def effective_entitlements(role: Role, overrides: Entitlements) -> dict[str, bool]:
+    """The role preset's entitlements with the per-principal overrides applied."""
+    base = dict(ROLE_PRESETS[role][1])
+    for name in ENTITLEMENT_NAMES:
+        value = getattr(overrides, name)
+        if value is not None:
+            base[name] = value
+    return base
+
+
+# --- sections -------------------------------------------------------------------------
+
+class Tags(Strict):
+    """Tags applied to every taggable Azure resource (``environment`` is added from the stack)."""
+
+    owner: NonEmpty
+    cost_center: NonEmpty
+    data_classification: Literal["public", "internal", "confidential", "restricted"]
+    extra: dict[str, str] = Field(default_factory=dict)
+
+
+class DatabricksAccount(Strict):
+    account_id: Uuid
+    identity_mode: Literal["account", "workspace"] = "account"
+    metastore_id: Optional[Uuid] = None
+
+
+class SignInApp(Strict):
+    """The Entra app registration users sign in to Databricks through (OIDC)."""
+
+    display_name: NonEmpty
+    redirect_uris: list[str] = Field(min_length=1)
+    owners: list[Uuid] = Field(min_length=1)
+    logout_url: Optional[str] = None
+
+
+class Group(Strict):
+    """An Entra security group. ``role`` maps it into Databricks; without a role it is Entra-only."""
+
+    display_name: NonEmpty
+    description: NonEmpty
+    owners: list[Uuid] = Field(min_length=1)
+    role: Optional[Role] = None
+    entitlements: Entitlements = Field(default_factory=Entitlements)
+    # An explicit member list is for small setups only; Entra owns membership otherwise.
+    members: list[Uuid] = Field(default_factory=list, max_length=25)
+
+
+class Federation(Strict):
+    """A federated identity credential for GitHub Actions (no secret at all)."""
+
+    repository: str
+    environment: NonEmpty
+    issuer: str = "https://token.actions.githubusercontent.com"
+    audience: str = "api://AzureADTokenExchange"
+
+
+class Rotation(Strict):
+    """Dual-slot password rotation. Each slot lives ``2 * periodDays``; slots are staggered."""
+
+    period_days: int = Field(default=90, ge=30, le=365)
+    overlap_days: int = Field(default=30, ge=7, le=180)
+
+
+class KeyVaultTarget(Strict):
+    """Where the current secret is written so consumers always read the newest one."""
+
+    vault_name: NonEmpty
+    resource_group_name: NonEmpty
+    secret_name: NonEmpty
+
+
+class IdentityFederatedCredential(Strict):
+    """A federated credential on a managed identity (for example an AKS service account)."""
+
+    issuer: str
+    subject: NonEmpty
+    audience: str = "api://AzureADTokenExchange"
+
+
+class ServicePrincipal(Strict):
+    """An automation identity. Prefer ``managed-identity``, then ``federated``; ``secret`` last."""
+
+    display_name: NonEmpty
+    kind: Literal["federated", "secret", "managed-identity"]
+    purpose: NonEmpty
+    role: Role = Role.AUTOMATION
+    entitlements: Entitlements = Field(default_factory=Entitlements)
+    federation: Optional[Federation] = None
+    rotation: Optional[Rotation] = None
+    key_vault: Optional[KeyVaultTarget] = None
+    federated_credentials: dict[str, IdentityFederatedCredential] = Field(default_factory=dict)
+    owners: list[Uuid] = Field(default_factory=list)
+
+
+class NamedLocation(Strict):
+    display_name: NonEmpty
+    ip_ranges: list[Cidr] = Field(min_length=1)
+    trusted: bool = True
+
+
+class ConditionalAccess(Strict):
+    """Conditional access for the Databricks sign-in app and the Azure Databricks first-party app."""
+
+    state: Literal["enabled", "enabledForReportingButNotEnforced", "disabled"]
+    break_glass_group_object_ids: list[Uuid] = Field(default_factory=list)
+    named_locations: dict[str, NamedLocation] = Field(default_factory=dict)
+    require_compliant_device: bool = False
+    require_trusted_location: bool = False
+    block_legacy_authentication: bool = True
+    sign_in_frequency_hours: Optional[int] = Field(default=None, ge=1, le=720)
+
+
+class Network(Strict):
+    """VNet injection. Subnets are /26 or larger, as Azure Databricks requires."""
+
+    vnet_name: NonEmpty
+    address_space: Cidr
+    public_subnet_cidr: Cidr
+    private_subnet_cidr: Cidr
+    private_endpoint_subnet_cidr: Optional[Cidr] = None
+
+
+class PrivateLink(Strict):
+    enabled: bool = True
+    browser_authentication: bool = False
+
+
+class CustomerManagedKeys(Strict):
+    key_vault_uri: str
+    managed_services_key_name: Optional[str] = None
+    managed_services_key_version: Optional[str] = None
+    managed_disks_key_name: Optional[str] = None
+    managed_disks_key_version: Optional[str] = None
+
+
+class EnhancedSecurityCompliance(Strict):
+    enabled: bool = True
+    compliance_standards: list[Literal["HIPAA", "PCI_DSS", "NONE"]] = Field(default_factory=list)
+    automatic_cluster_update: bool = True
+    enhanced_security_monitoring: bool = True
+
+
+class Workspace(Strict):
+    name: str
+    resource_group_name: str
+    managed_resource_group_name: str
+    public_network_access: Literal["Enabled", "Disabled"] = "Disabled"
+    private_link: PrivateLink = Field(default_factory=PrivateLink)
+    customer_managed_keys: Optional[CustomerManagedKeys] = None
+    infrastructure_encryption: bool = False
+    enhanced_security_compliance: Optional[EnhancedSecurityCompliance] = None
+    # Set to a change ticket to allow a change that replaces the prod workspace.
+    acknowledge_replacement: Optional[str] = None
+
+
+class Audit(Strict):
+    log_analytics_name: NonEmpty
+    retention_days: int = Field(default=365, ge=30, le=730)
+    entra_logs: bool = False
+
+
+WORKSPACE_LEVELS = ("CAN_READ", "CAN_EDIT", "CAN_MANAGE_STAGING_VERSIONS",
+                    "CAN_MANAGE_PRODUCTION_VERSIONS", "CAN_MANAGE")
+UC_PRIVILEGES = ("EXECUTE", "APPLY_TAG", "MANAGE", "ALL_PRIVILEGES")
+
+
+class Model(Strict):
+    """A registered model and who may do what to it.
+
+    ``registry: workspace`` takes ``permissions: {principal: LEVEL}``;
+    ``registry: unity-catalog`` takes ``permissions: {principal: [PRIVILEGE, ...]}``.
+    Principals are keys of ``groups`` or ``servicePrincipals``.
+    """
+
+    registry: Literal["workspace", "unity-catalog"]
+    name: NonEmpty
+    description: str = ""
+    catalog: Optional[str] = None
+    schema_: Optional[str] = Field(default=None, alias="schema")
+    permissions: dict[str, str | list[str]]
+    # principal -> reason: lets a human group hold production transitions in prod.
+    exceptions: dict[str, NonEmpty] = Field(default_factory=dict)
+
+
+class Provisioning(Strict):
+    """How Entra group members reach Databricks without per-user resources."""
+
+    mode: Literal["automatic-identity-management", "scim"] = "automatic-identity-management"
+    # For mode scim: the enterprise application of the Databricks SCIM connector.
+    scim_service_principal_object_id: Optional[Uuid] = None
+
+
+class ReplacementLock(Strict):
+    """The last-deployed values of the properties that force a workspace replacement."""
+
+    workspace_name: str
+    location: str
+    managed_resource_group_name: str
+    resource_group_name: str
+
+
+class Settings(Strict):
+    """The whole stack configuration, validated."""
+
+    stack: str
+    environment: Environment
+    tenant_id: Uuid
+    subscription_id: Uuid
+    location: NonEmpty
+    protect: bool = True
+    tags: Tags
+    databricks: DatabricksAccount
+    deployer: NonEmpty
+    sign_in_app: SignInApp
+    groups: dict[str, Group] = Field(min_length=1)
+    service_principals: dict[str, ServicePrincipal] = Field(default_factory=dict)
+    conditional_access: ConditionalAccess
+    workspace: Workspace
+    network: Network
+    audit: Audit
+    models: dict[str, Model] = Field(default_factory=dict)
+    provisioning: Provisioning = Field(default_factory=Provisioning)
+    replacement_lock: Optional[ReplacementLock] = None
+    scim_token_set: bool = False
+
+    # --- derived views used by components and reports ---
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment is Environment.PROD
+
+    @property
+    def all_tags(self) -> dict[str, str]:
+        tags = {
+            "owner": self.tags.owner,
+            "cost-center": self.tags.cost_center,
+            "environment": self.environment.value,
+            "data-classification": self.tags.data_classification,
+            "managed-by": "pulumi:" + PROJECT,
+        }
+        tags.update(self.tags.extra)
+        return tags
+
+    @property
+    def admin_groups(self) -> list[str]:
+        return [k for k, g in self.groups.items() if g.role is Role.ADMIN]
+
+    @property
+    def mapped_groups(self) -> dict[str, Group]:
+        return {k: g for k, g in self.groups.items() if g.role is not None}
+
+    def principal_kind(self, key: str) -> str | None:
+        if key in self.groups:
+            return "group"
+        if key in self.service_principals:
+            return "service-principal"
+        return None
+
+
+MODEL_NAME_PATTERNS = {"workspace": _WS_MODEL_NAME, "unity-catalog": _UC_IDENT}
+SLUG = _SLUG
+AZURE_NAME = _AZURE_NAME
+UC_IDENT = _UC_IDENT

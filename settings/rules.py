@@ -1,0 +1,483 @@
+"""Cross-field rules over the parsed config sections.
+
+Each rule is a pure function ``(parts, fail) -> None`` over the sections that parsed. A rule
+declares the sections it needs and runs only when all of them parsed, so a typo in one
+section never hides a problem in another.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import Any
+
+from settings.errors import Problem
+from settings.model import (
+    AZURE_NAME,
+    MODEL_NAME_PATTERNS,
+    PROJECT,
+    SLUG,
+    UC_IDENT,
+    UC_PRIVILEGES,
+    WORKSPACE_LEVELS,
+    ConditionalAccess,
+    Environment,
+    Group,
+    Model,
+    Network,
+    ReplacementLock,
+    Role,
+    ServicePrincipal,
+    Workspace,
+)
+
+Fail = Callable[..., None]
+Parts = dict[str, Any]
+RULES: list[tuple[tuple[str, ...], Callable[[Parts, Fail], None]]] = []
+
+# Levels and privileges that let a principal put a model version into production.
+PRODUCTION_LEVELS = ("CAN_MANAGE_PRODUCTION_VERSIONS", "CAN_MANAGE")
+PRODUCTION_PRIVILEGES = ("MANAGE", "ALL_PRIVILEGES")
+MIN_PROD_RETENTION_DAYS = 365
+MAX_EXPLICIT_MEMBERS = 25
+
+
+def rule(*sections: str) -> Callable[[Callable[[Parts, Fail], None]], Callable[[Parts, Fail], None]]:
+    def register(fn: Callable[[Parts, Fail], None]) -> Callable[[Parts, Fail], None]:
+        RULES.append((sections, fn))
+        return fn
+
+    return register
+
+
+def key(*path: str) -> str:
+    return f"{PROJECT}:" + ".".join(path)
+
+
+def run_rules(parts: Parts) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def fail(k: str, message: str, fix: str = "", **kw: Any) -> None:
+        if "value" in kw:
+            problems.append(Problem(k, message, fix, kw["value"], True))
+        else:
+            problems.append(Problem(k, message, fix))
+
+    for sections, fn in RULES:
+        if all(parts.get(s) is not None for s in sections):
+            fn(parts, fail)
+    return problems
+
+
+def _is_prod(parts: Parts) -> bool:
+    return parts.get("environment") is Environment.PROD
+
+
+# --- map keys ---------------------------------------------------------------------------
+
+@rule()
+def stable_keys(parts: Parts, fail: Fail) -> None:
+    """Map keys become resource names: they must be short lower-case slugs."""
+    maps: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+    for section in ("groups", "service_principals", "models"):
+        if parts.get(section):
+            maps.append(((_alias(section),), parts[section]))
+    ca: ConditionalAccess | None = parts.get("conditional_access")
+    if ca:
+        maps.append((("conditionalAccess", "namedLocations"), ca.named_locations))
+    for sp_key, sp in (parts.get("service_principals") or {}).items():
+        maps.append((("servicePrincipals", sp_key, "federatedCredentials"), sp.federated_credentials))
+    for path, mapping in maps:
+        for k in mapping:
+            if not SLUG.match(k):
+                fail(key(*path, k), "is not a valid map key: keys become resource names",
+                     "use lower-case letters, digits and '-', starting with a letter or digit, "
+                     "at most 63 characters (e.g. 'ml-engineers')", value=k)
+
+
+def _alias(section: str) -> str:
+    head, *rest = section.split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+@rule("groups", "service_principals")
+def principal_keys_unique(parts: Parts, fail: Fail) -> None:
+    for k in set(parts["groups"]) & set(parts["service_principals"]):
+        fail(key("servicePrincipals", k), "uses the same key as a group, so ACLs naming "
+             f"'{k}' would be ambiguous", "rename the service principal or the group key")
+
+
+@rule("groups")
+def group_display_names_unique(parts: Parts, fail: Fail) -> None:
+    _unique_names(parts["groups"], "groups", fail)
+
+
+@rule("service_principals")
+def sp_display_names_unique(parts: Parts, fail: Fail) -> None:
+    _unique_names(parts["service_principals"], "servicePrincipals", fail)
+
+
+def _unique_names(mapping: dict[str, Any], section: str, fail: Fail) -> None:
+    seen: dict[str, str] = {}
+    for k, item in mapping.items():
+        folded = item.display_name.casefold()
+        if folded in seen:
+            fail(key(section, k, "displayName"),
+                 f"duplicates the display name of {section}.{seen[folded]} (names are compared "
+                 "case-insensitively, as Entra ID and Databricks do)",
+                 "give every entry a distinct displayName", value=item.display_name)
+        else:
+            seen[folded] = k
+
+
+@rule("groups")
+def admin_group_declared(parts: Parts, fail: Fail) -> None:
+    groups: dict[str, Group] = parts["groups"]
+    if not any(g.role is Role.ADMIN for g in groups.values()):
+        fail(key("groups"), "no group has role 'admin', so nobody would administer the workspace",
+             "set `role: admin` on the platform administrators' group")
+
+
+@rule("service_principals")
+def deployer_declared(parts: Parts, fail: Fail) -> None:
+    deployer = parts.get("deployer")
+    sps: dict[str, ServicePrincipal] = parts["service_principals"]
+    if deployer is None:
+        return
+    if deployer not in sps:
+        fail(key("deployer"), "does not name a declared service principal",
+             f"set it to one of the keys of servicePrincipals: {', '.join(sorted(sps)) or '(none)'}",
+             value=deployer)
+    elif sps[deployer].role is not Role.ADMIN:
+        fail(key("servicePrincipals", deployer, "role"),
+             "the deployer manages every ACL and must be a workspace admin",
+             "set `role: admin` on the deployer", value=sps[deployer].role.value)
+
+
+# --- environment hardening --------------------------------------------------------------
+
+@rule("environment")
+def prod_protected(parts: Parts, fail: Fail) -> None:
+    if _is_prod(parts) and parts.get("protect") is False:
+        fail(key("protect"), "is false in a prod stack: the workspace, groups and ACLs could be "
+             "deleted by a single `pulumi up`", "set `databricks-ml-entra:protect: true`",
+             value=False)
+
+
+@rule("environment", "workspace")
+def prod_private(parts: Parts, fail: Fail) -> None:
+    ws: Workspace = parts["workspace"]
+    if _is_prod(parts) and ws.public_network_access != "Disabled":
+        fail(key("workspace", "publicNetworkAccess"), "prod workspaces must not be reachable "
+             "from the public internet", "set `publicNetworkAccess: Disabled` (users reach the "
+             "workspace through the private endpoint)", value=ws.public_network_access)
+    if ws.public_network_access == "Disabled" and not ws.private_link.enabled:
+        fail(key("workspace", "privateLink", "enabled"), "public network access is disabled and "
+             "private link is off, so nobody could reach the workspace",
+             "set `privateLink.enabled: true`", value=False)
+
+
+@rule("environment", "conditional_access")
+def prod_ca_enforced(parts: Parts, fail: Fail) -> None:
+    ca: ConditionalAccess = parts["conditional_access"]
+    if _is_prod(parts) and ca.state != "enabled":
+        fail(key("conditionalAccess", "state"), "prod conditional access must be enforced",
+             "set `state: enabled` (use enabledForReportingButNotEnforced only in dev)",
+             value=ca.state)
+
+
+@rule("environment", "audit")
+def prod_retention(parts: Parts, fail: Fail) -> None:
+    days = parts["audit"].retention_days
+    if _is_prod(parts) and days < MIN_PROD_RETENTION_DAYS:
+        fail(key("audit", "retentionDays"), f"prod audit logs must be kept at least "
+             f"{MIN_PROD_RETENTION_DAYS} days", f"set `retentionDays: {MIN_PROD_RETENTION_DAYS}` "
+             "or more", value=days)
+
+
+@rule("conditional_access")
+def break_glass(parts: Parts, fail: Fail) -> None:
+    ca: ConditionalAccess = parts["conditional_access"]
+    if ca.state != "disabled" and not ca.break_glass_group_object_ids:
+        fail(key("conditionalAccess", "breakGlassGroupObjectIds"),
+             f"conditional access is '{ca.state}' but no break-glass group is excluded: a "
+             "misconfigured policy could lock every administrator out of the tenant",
+             "add the object id of your emergency-access group to breakGlassGroupObjectIds")
+    if ca.require_trusted_location and not ca.named_locations:
+        fail(key("conditionalAccess", "requireTrustedLocation"), "requires a trusted location but "
+             "no namedLocations are declared", "declare at least one named location")
+
+
+# --- identities -------------------------------------------------------------------------
+
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+@rule("service_principals")
+def sp_kinds(parts: Parts, fail: Fail) -> None:
+    for k, sp in parts["service_principals"].items():
+        path = ("servicePrincipals", k)
+        if sp.kind == "federated":
+            if sp.federation is None:
+                fail(key(*path, "federation"), "a federated identity needs its federation",
+                     "add `federation: {repository: org/repo, environment: prod}`")
+            elif not _REPO.match(sp.federation.repository):
+                fail(key(*path, "federation", "repository"), "must be 'owner/repository' with "
+                     "no wildcards", "write the GitHub repository as e.g. contoso/ml-platform",
+                     value=sp.federation.repository)
+            if sp.federation is not None and any(c in sp.federation.environment for c in "*?:"):
+                fail(key(*path, "federation", "environment"), "must name one GitHub environment",
+                     "use the environment name exactly, without wildcards",
+                     value=sp.federation.environment)
+        if sp.kind != "federated" and sp.federation is not None:
+            fail(key(*path, "federation"), f"only kind 'federated' takes a federation "
+                 f"(this one is '{sp.kind}')", "remove it or change `kind: federated`")
+        if sp.kind == "secret" and sp.rotation is None:
+            fail(key(*path, "rotation"), "a secret-bearing identity needs a rotation schedule",
+                 "add `rotation: {periodDays: 90, overlapDays: 30}`")
+        if sp.kind != "secret" and sp.rotation is not None:
+            fail(key(*path, "rotation"), f"kind '{sp.kind}' has no password to rotate",
+                 "remove `rotation`")
+        if sp.kind != "secret" and sp.key_vault is not None:
+            fail(key(*path, "keyVault"), f"kind '{sp.kind}' has no secret to store",
+                 "remove `keyVault`")
+        if sp.kind != "managed-identity" and sp.federated_credentials:
+            fail(key(*path, "federatedCredentials"), "only managed identities take "
+                 "federatedCredentials", "use `federation` for a GitHub Actions identity")
+        if sp.rotation is not None and sp.rotation.overlap_days >= sp.rotation.period_days:
+            fail(key(*path, "rotation", "overlapDays"), "must be shorter than periodDays, or the "
+                 "two slots could never be staggered", "use e.g. periodDays 90, overlapDays 30",
+                 value=sp.rotation.overlap_days)
+        for fk, fc in sp.federated_credentials.items():
+            if not fc.issuer.startswith("https://"):
+                fail(key(*path, "federatedCredentials", fk, "issuer"), "must be an https URL",
+                     "use the OIDC issuer URL of your cluster", value=fc.issuer)
+
+
+@rule("sign_in_app")
+def redirect_uris(parts: Parts, fail: Fail) -> None:
+    for i, uri in enumerate(parts["sign_in_app"].redirect_uris):
+        if not uri.startswith("https://") or "*" in uri:
+            fail(key("signInApp", "redirectUris", str(i)), "redirect URIs must be HTTPS and "
+                 "without wildcards", "use the exact https:// address of the workspace callback",
+                 value=uri)
+
+
+# --- network ----------------------------------------------------------------------------
+
+@rule("network")
+def subnets(parts: Parts, fail: Fail) -> None:
+    net: Network = parts["network"]
+    space = ipaddress.ip_network(net.address_space)
+    named = [("publicSubnetCidr", net.public_subnet_cidr), ("privateSubnetCidr", net.private_subnet_cidr)]
+    if net.private_endpoint_subnet_cidr:
+        named.append(("privateEndpointSubnetCidr", net.private_endpoint_subnet_cidr))
+    nets = [(n, ipaddress.ip_network(c)) for n, c in named]
+    for name, subnet in nets:
+        if subnet.version != space.version or not subnet.subnet_of(space):  # type: ignore[arg-type]
+            fail(key("network", name), f"is not inside addressSpace {space}",
+                 "choose a range inside the virtual network's address space", value=str(subnet))
+        if name != "privateEndpointSubnetCidr" and subnet.prefixlen > 26:
+            fail(key("network", name), "Azure Databricks needs a /26 or larger subnet",
+                 "use a prefix length of 26 or less", value=str(subnet))
+    for i, (a_name, a) in enumerate(nets):
+        for b_name, b in nets[i + 1:]:
+            if a.overlaps(b):
+                fail(key("network", b_name), f"overlaps {a_name} ({a})",
+                     "give each subnet its own, non-overlapping range", value=str(b))
+
+
+@rule("network", "workspace")
+def private_endpoint_subnet(parts: Parts, fail: Fail) -> None:
+    ws: Workspace = parts["workspace"]
+    if ws.private_link.enabled and not parts["network"].private_endpoint_subnet_cidr:
+        fail(key("network", "privateEndpointSubnetCidr"), "private link is enabled but there is "
+             "no subnet for the private endpoint", "add e.g. `privateEndpointSubnetCidr: "
+             "10.20.2.0/27` inside the address space")
+
+
+@rule("workspace")
+def workspace_names(parts: Parts, fail: Fail) -> None:
+    ws: Workspace = parts["workspace"]
+    for field, value in (("name", ws.name), ("resourceGroupName", ws.resource_group_name),
+                         ("managedResourceGroupName", ws.managed_resource_group_name)):
+        if not AZURE_NAME.match(value):
+            fail(key("workspace", field), "is not a valid Azure resource name",
+                 "use 3-64 letters, digits, '-', '_' or '.', not ending in '.' or '-'", value=value)
+    if ws.resource_group_name.casefold() == ws.managed_resource_group_name.casefold():
+        fail(key("workspace", "managedResourceGroupName"), "must differ from resourceGroupName: "
+             "Azure Databricks owns and locks the managed resource group",
+             "use e.g. '<resourceGroupName>-managed'", value=ws.managed_resource_group_name)
+
+
+@rule("environment", "workspace", "replacement_lock")
+def replacement_guard(parts: Parts, fail: Fail) -> None:
+    """In prod, a change to a property that replaces the workspace must be acknowledged."""
+    ws: Workspace = parts["workspace"]
+    lock: ReplacementLock = parts["replacement_lock"]
+    if not _is_prod(parts) or ws.acknowledge_replacement:
+        return
+    current = {"workspace_name": ws.name, "location": parts.get("location"),
+               "managed_resource_group_name": ws.managed_resource_group_name,
+               "resource_group_name": ws.resource_group_name}
+    paths = {"workspace_name": "workspace.name", "location": "azure-native:location",
+             "managed_resource_group_name": "workspace.managedResourceGroupName",
+             "resource_group_name": "workspace.resourceGroupName"}
+    for field, value in current.items():
+        locked = getattr(lock, field)
+        if value is not None and value != locked:
+            path = paths[field]
+            fail(path if ":" in path else key(path), f"differs from replacementLock ({locked!r}): "
+                 "this change REPLACES the prod workspace, deleting its notebooks, jobs, "
+                 "clusters and workspace model registry", "revert it; or, if the replacement "
+                 "is intended, set `workspace.acknowledgeReplacement: <change ticket>` and "
+                 "update replacementLock after the migration", value=value)
+
+
+@rule("environment")
+def prod_has_lock(parts: Parts, fail: Fail) -> None:
+    if _is_prod(parts) and parts.get("replacement_lock") is None and "replacement_lock" not in parts.get("_failed", ()):
+        fail(key("replacementLock"), "prod stacks must pin the properties whose change replaces "
+             "the workspace", "add `replacementLock: {workspaceName, location, "
+             "managedResourceGroupName, resourceGroupName}` with the deployed values")
+
+
+# --- provisioning -----------------------------------------------------------------------
+
+@rule("provisioning", "databricks")
+def provisioning_mode(parts: Parts, fail: Fail) -> None:
+    prov = parts["provisioning"]
+    if prov.mode == "automatic-identity-management" and parts["databricks"].identity_mode != "account":
+        fail(key("provisioning", "mode"), "automatic identity management needs account identity "
+             "mode", "set `databricks.identityMode: account`, or use `mode: scim`",
+             value=prov.mode)
+    if prov.mode == "scim":
+        if prov.scim_service_principal_object_id is None:
+            fail(key("provisioning", "scimServicePrincipalObjectId"), "mode 'scim' needs the "
+                 "object id of the Databricks SCIM enterprise application",
+                 "add the object id of the enterprise application created from the gallery")
+        if not parts.get("scim_token_set"):
+            fail(key("scimToken"), "mode 'scim' needs the SCIM token of the Databricks account",
+                 "run `pulumi config set --secret databricks-ml-entra:scimToken <token>`")
+
+
+# --- models and ACLs --------------------------------------------------------------------
+
+def _operators(parts: Parts) -> set[str]:
+    ops = {k for k, g in (parts.get("groups") or {}).items() if g.role is Role.ADMIN}
+    if parts.get("deployer"):
+        ops.add(parts["deployer"])
+    return ops
+
+
+@rule("models", "groups", "service_principals")
+def model_acls(parts: Parts, fail: Fail) -> None:
+    groups: dict[str, Group] = parts["groups"]
+    sps: dict[str, ServicePrincipal] = parts["service_principals"]
+    operators = _operators(parts)
+    declared = sorted(set(groups) | set(sps))
+    full_names: dict[str, str] = {}
+    for mk, model in parts["models"].items():
+        path = ("models", mk)
+        _model_name(mk, model, fail, full_names)
+        if not model.permissions:
+            fail(key(*path, "permissions"), "is empty: nobody but the operators could use "
+                 "this model", "grant at least one group or service principal access, e.g. "
+                 "`permissions: {data-scientists: CAN_READ}`")
+        for principal, level in model.permissions.items():
+            ppath = (*path, "permissions", principal)
+            if principal not in groups and principal not in sps:
+                fail(key(*ppath), "names an undeclared principal",
+                     f"use a key of groups or servicePrincipals: {', '.join(declared)}",
+                     value=principal)
+                continue
+            levels = _levels(model, level, ppath, fail)
+            if levels is None:
+                continue
+            _operator_entry(principal, model, levels, operators, ppath, fail)
+            _least_privilege(principal, model, levels, groups, sps, ppath, fail)
+            _production_rights(parts, principal, model, levels, groups, ppath, fail)
+        for principal in model.exceptions:
+            if principal not in model.permissions:
+                fail(key(*path, "exceptions", principal), "is an exception for a principal "
+                     "that has no permission on this model", "remove it", value=principal)
+
+
+def _model_name(mk: str, model: Model, fail: Fail, seen: dict[str, str]) -> None:
+    path = ("models", mk)
+    if not MODEL_NAME_PATTERNS[model.registry].match(model.name):
+        how = ("lower-case letters, digits and underscores" if model.registry == "unity-catalog"
+               else "letters, digits, spaces, '-' and '_' (no '/', ':' or '.')")
+        fail(key(*path, "name"), f"is not a valid {model.registry} model name", f"use {how}",
+             value=model.name)
+    if model.registry == "unity-catalog":
+        for field, value in (("catalog", model.catalog), ("schema", model.schema_)):
+            if not value:
+                fail(key(*path, field), "a Unity Catalog model needs its catalog and schema",
+                     f"add `{field}: <name>`; the model is addressed as catalog.schema.name")
+            elif not UC_IDENT.match(value):
+                fail(key(*path, field), "is not a valid Unity Catalog identifier",
+                     "use lower-case letters, digits and underscores", value=value)
+        full = f"{model.catalog}.{model.schema_}.{model.name}"
+    else:
+        for field, value in (("catalog", model.catalog), ("schema", model.schema_)):
+            if value:
+                fail(key(*path, field), "only Unity Catalog models live in a catalog",
+                     "remove it, or set `registry: unity-catalog`", value=value)
+        full = f"workspace:{model.name}"
+    if full.casefold() in seen:
+        fail(key(*path, "name"), f"declares the same model as models.{seen[full.casefold()]}",
+             "declare each model once and put all its permissions there", value=model.name)
+    seen[full.casefold()] = mk
+
+
+def _levels(model: Model, level: Any, ppath: tuple[str, ...], fail: Fail) -> list[str] | None:
+    if model.registry == "workspace":
+        if not isinstance(level, str) or level not in WORKSPACE_LEVELS:
+            fail(key(*ppath), "is not a workspace registry permission level",
+                 f"use one of: {', '.join(WORKSPACE_LEVELS)}", value=level)
+            return None
+        return [level]
+    items = [level] if isinstance(level, str) else list(level)
+    bad = [p for p in items if p not in UC_PRIVILEGES]
+    if bad or not items:
+        fail(key(*ppath), "is not a list of Unity Catalog model privileges",
+             f"use a list of: {', '.join(UC_PRIVILEGES)}", value=level)
+        return None
+    return items
+
+
+def _operator_entry(principal: str, model: Model, levels: list[str], operators: set[str],
+                    ppath: tuple[str, ...], fail: Fail) -> None:
+    if principal not in operators:
+        return
+    top = "CAN_MANAGE" if model.registry == "workspace" else "MANAGE"
+    if top not in levels:
+        fail(key(*ppath), f"lowers an operator below {top}: workspace admins and the deployer "
+             f"always keep {top} so an apply can never lock them out",
+             "remove this entry (operators are added automatically)", value=levels)
+
+
+def _least_privilege(principal: str, model: Model, levels: list[str], groups: dict[str, Group],
+                     sps: dict[str, ServicePrincipal], ppath: tuple[str, ...], fail: Fail) -> None:
+    sp = sps.get(principal)
+    if sp is None or sp.role is not Role.AGENT:
+        return
+    allowed = ("CAN_READ",) if model.registry == "workspace" else ("EXECUTE",)
+    if any(level not in allowed for level in levels):
+        fail(key(*ppath), "an agent identity may only read or execute models",
+             f"grant {' or '.join(allowed)} only", value=levels)
+
+
+def _production_rights(parts: Parts, principal: str, model: Model, levels: list[str],
+                       groups: dict[str, Group], ppath: tuple[str, ...], fail: Fail) -> None:
+    if not _is_prod(parts) or principal not in groups or principal in _operators(parts):
+        return
+    risky = PRODUCTION_LEVELS if model.registry == "workspace" else PRODUCTION_PRIVILEGES
+    held = [lvl for lvl in levels if lvl in risky]
+    if held and principal not in model.exceptions:
+        fail(key(*ppath), f"gives the human group '{principal}' {held[0]} in prod; only service "
+             "principals may move model versions to production",
+             f"grant it to the release service principal instead, or record why under "
+             f"`models.{ppath[1]}.exceptions.{principal}: <reason>`", value=levels)
