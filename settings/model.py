@@ -134,6 +134,9 @@ class DatabricksAccount(Strict):
     account_id: Uuid
     identity_mode: Literal["account", "workspace"] = "account"
     metastore_id: Optional[Uuid] = None
+    # Azure authentication only; personal access tokens are never used. The environment
+    # variable DATABRICKS_AUTH_TYPE may pick another of these (CI uses github-oidc-azure).
+    auth_type: Literal["azure-cli", "azure-msi", "github-oidc-azure", "azure-client-secret"] = "azure-cli"
 
 
 class SignInApp(Strict):

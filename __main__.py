@@ -1,0 +1,60 @@
+"""databricks-ml-entra: load the stack settings, build the components, export the outputs."""
+
+import pulumi
+
+from components import providers
+from components.conditional_access import ConditionalAccessArgs, ConditionalAccessPolicies
+from components.entra_identity import EntraIdentity, EntraIdentityArgs
+from components.groups import EntraGroups, GroupsArgs
+from components.managed_identities import ManagedIdentities, ManagedIdentitiesArgs
+from components.model_access import ModelAccess, ModelAccessArgs
+from components.workspace import DatabricksWorkspace, WorkspaceArgs
+from components.workspace_access import WorkspaceAccess, WorkspaceAccessArgs
+from settings import load_from_pulumi
+
+settings = load_from_pulumi()
+azure = providers.azure(settings)
+entra = providers.entra(settings)
+
+workspace = DatabricksWorkspace(
+    "workspace", WorkspaceArgs.from_settings(settings), opts=pulumi.ResourceOptions(providers=[azure]))
+groups = EntraGroups(
+    "groups", GroupsArgs.from_settings(settings), opts=pulumi.ResourceOptions(providers=[entra]))
+identity = EntraIdentity(
+    "identity", EntraIdentityArgs.from_settings(settings, group_object_ids=groups.object_ids),
+    opts=pulumi.ResourceOptions(providers=[entra, azure]))
+managed = ManagedIdentities(
+    "managed-identities",
+    ManagedIdentitiesArgs.from_settings(settings, resource_group_name=workspace.resource_group_name),
+    opts=pulumi.ResourceOptions(providers=[azure]))
+conditional_access = ConditionalAccessPolicies(
+    "conditional-access",
+    ConditionalAccessArgs.from_settings(settings, group_object_ids=groups.object_ids,
+                                        sign_in_client_id=identity.sign_in_client_id),
+    opts=pulumi.ResourceOptions(providers=[entra]))
+
+account_provider = providers.databricks_account(settings)
+workspace_provider = providers.databricks_workspace(
+    settings, workspace.workspace_url, workspace.workspace_resource_id)
+access = WorkspaceAccess(
+    "workspace-access",
+    WorkspaceAccessArgs.from_settings(
+        settings, workspace_id=workspace.workspace_id, group_object_ids=groups.object_ids,
+        client_ids={**identity.client_ids, **managed.client_ids},
+        account_provider=account_provider, workspace_provider=workspace_provider),
+    opts=pulumi.ResourceOptions(depends_on=[workspace]))
+models = ModelAccess(
+    "model-access",
+    ModelAccessArgs.from_settings(settings, principals=access.principals,
+                                  workspace_provider=workspace_provider),
+    opts=pulumi.ResourceOptions(depends_on=[access]))
+
+pulumi.export("tenantId", settings.tenant_id)
+pulumi.export("signInClientId", identity.sign_in_client_id)
+pulumi.export("groupObjectIds", groups.object_ids)
+pulumi.export("servicePrincipalApplicationIds", {**identity.client_ids, **managed.client_ids})
+pulumi.export("workspaceUrl", workspace.workspace_url)
+pulumi.export("workspaceResourceId", workspace.workspace_resource_id)
+pulumi.export("workspaceId", workspace.workspace_id)
+pulumi.export("managedResourceGroupId", workspace.managed_resource_group_id)
+pulumi.export("models", models.model_ids)

@@ -1,0 +1,1 @@
+"""Pulumi components: one module per concern (see DESIGN.md)."""

@@ -1,0 +1,63 @@
+"""Explicit providers, one per API. Default providers are disabled in Pulumi.yaml."""
+
+from __future__ import annotations
+
+import os
+
+import pulumi
+import pulumi_azure_native as azure_native
+import pulumi_azuread as azuread
+import pulumi_databricks as databricks
+
+from settings import Settings
+
+ACCOUNTS_HOST = "https://accounts.azuredatabricks.net"
+AZURE_AUTH_TYPES = ("azure-cli", "azure-msi", "github-oidc-azure", "azure-client-secret")
+
+
+def azure(settings: Settings) -> azure_native.Provider:
+    """azure-native, pinned to the stack's tenant, subscription and location."""
+    return azure_native.Provider(
+        "azure-native",
+        subscription_id=settings.subscription_id,
+        tenant_id=settings.tenant_id,
+        location=settings.location,
+    )
+
+
+def entra(settings: Settings) -> azuread.Provider:
+    """azuread, pinned to the stack's tenant (credentials come from the Azure CLI or OIDC)."""
+    return azuread.Provider("azuread", tenant_id=settings.tenant_id)
+
+
+def databricks_auth_type(settings: Settings) -> str:
+    """Azure authentication for Databricks; a personal access token is never accepted."""
+    chosen = os.environ.get("DATABRICKS_AUTH_TYPE") or settings.databricks.auth_type
+    if chosen not in AZURE_AUTH_TYPES:
+        raise ValueError(
+            f"DATABRICKS_AUTH_TYPE={chosen!r} is not an Azure authentication type; this project "
+            f"never uses personal access tokens. Use one of: {', '.join(AZURE_AUTH_TYPES)}")
+    return chosen
+
+
+def databricks_account(settings: Settings) -> databricks.Provider:
+    """Account-level identity (groups, service principals, workspace assignments)."""
+    return databricks.Provider(
+        "databricks-account",
+        host=ACCOUNTS_HOST,
+        account_id=settings.databricks.account_id,
+        azure_tenant_id=settings.tenant_id,
+        auth_type=databricks_auth_type(settings),
+    )
+
+
+def databricks_workspace(settings: Settings, workspace_url: pulumi.Input[str],
+                         workspace_resource_id: pulumi.Input[str]) -> databricks.Provider:
+    """Workspace-level objects; host and resource id come from the workspace's outputs."""
+    return databricks.Provider(
+        "databricks-workspace",
+        host=pulumi.Output.from_input(workspace_url).apply(lambda u: u if u.startswith("https://") else f"https://{u}"),
+        azure_workspace_resource_id=workspace_resource_id,
+        azure_tenant_id=settings.tenant_id,
+        auth_type=databricks_auth_type(settings),
+    )

@@ -1,0 +1,195 @@
+"""Run the real Pulumi program under mocks (preview mode) and record every registration.
+
+The recording monitor sees exactly what the engine would: the RegisterResource request with
+inputs by wire name, parent, provider reference, protect, dependencies. Values are decoded
+from the wire format into :mod:`gate.model` values (``UNKNOWN``, ``Secret``), and resource
+references are turned into ids or URNs, as the engine does before calling an analyzer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import runpy
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as runtime_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.config import set_all_config
+
+from gate.mocks import TypeAwareMocks
+from gate.model import UNKNOWN, CapturedResource, Secret
+from settings.model import PROJECT
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class Plan:
+    """Everything a stack would declare: resources in registration order and stack outputs."""
+
+    stack: str
+    project: str
+    resources: list[CapturedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stack_urn(self) -> str:
+        return f"urn:pulumi:{self.stack}::{self.project}::{STACK_TYPE}::{self.project}-{self.stack}"
+
+    def by_type(self, token: str) -> list[CapturedResource]:
+        return [r for r in self.resources if r.type == token]
+
+
+class RecordingMonitor(runtime_mocks.MockMonitor):
+    """The mock monitor, plus a record of each registration request as the engine gets it."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.records: list[CapturedResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            return response
+        known = self.resources.get(response.urn)
+        self.records.append(CapturedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            inputs=decode_struct(request.object),
+            outputs=decode_struct(response.object) if request.custom else {},
+            id=response.id or (known.id if known else ""),
+            parent=request.parent,
+            provider=request.provider,
+            protect=bool(request.protect),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+        ))
+        return response
+
+
+def decode_struct(struct: Any) -> dict[str, Any]:
+    """A protobuf Struct from the wire -> plain values with UNKNOWN and Secret markers."""
+    raw = json_format.MessageToDict(struct, preserving_proto_field_name=True)
+    decoded = _decode(raw)
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str):
+        return UNKNOWN if value == rpc.UNKNOWN else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        sig = value.get(rpc._special_sig_key)
+        if sig == rpc._special_secret_sig:
+            return Secret(_decode(value.get("value")))
+        if sig == rpc._special_resource_sig:
+            # The engine hands analyzers a resource reference as its id (custom) or URN.
+            rid = value.get("id")
+            return rid if rid not in (None, "", rpc.UNKNOWN) else value.get("urn", "")
+        if sig == rpc._special_output_value_sig:
+            if "value" not in value:
+                return UNKNOWN
+            inner = _decode(value["value"])
+            return Secret(inner) if value.get("secret") else inner
+        return {k: _decode(v) for k, v in value.items()}
+    return value
+
+
+def config_for_runtime(raw: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Stack-file values -> the string map the language host hands the program."""
+    from settings.load import SECRET_KEYS, _Secure
+
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for k, v in raw.items():
+        if isinstance(v, _Secure):
+            # Only the declared secret settings get here (settings rejects the others). The
+            # program reads them with require_secret; the gate never sees the plaintext.
+            if k.partition(":")[2] in SECRET_KEYS:
+                values[k] = "[secret]"
+                secret_keys.append(k)
+            continue
+        values[k] = v if isinstance(v, str) else json.dumps(v)
+    return values, secret_keys
+
+
+@contextmanager
+def _program_path(root: Path) -> Iterator[None]:
+    added = str(root) not in sys.path
+    if added:
+        sys.path.insert(0, str(root))
+    try:
+        yield
+    finally:
+        if added:
+            sys.path.remove(str(root))
+
+
+def capture(stack: str, raw_config: dict[str, Any], *, program: Path | None = None,
+            project: str = PROJECT, subscription_id: str | None = None) -> Plan:
+    """Run ``__main__.py`` with ``raw_config`` under mocks in preview mode; return the plan."""
+    program = program or ROOT / "__main__.py"
+    values, secret_keys = config_for_runtime(raw_config)
+    sub = subscription_id or str(raw_config.get(f"{PROJECT}:subscriptionId", "")) or None
+    mocks = TypeAwareMocks(sub) if sub else TypeAwareMocks()
+    monitor = RecordingMonitor(mocks)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        runtime_settings.ROOT.set(None)
+        set_all_config(values, secret_keys)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
+        with _program_path(program.parent):
+            runpy.run_path(str(program), run_name="__main__")
+        loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
+        outputs = loop.run_until_complete(_resolve_outputs())
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
+        set_all_config({}, [])
+        runtime_settings.ROOT.set(None)
+
+    plan = Plan(stack=stack, project=project, outputs=outputs)
+    plan.resources = list(monitor.records)
+    return plan
+
+
+async def _resolve_outputs() -> dict[str, Any]:
+    root = runtime_settings.get_root_resource()
+    exported: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
+    resolved: dict[str, Any] = {}
+    for name, value in exported.items():
+        resolved[name] = await _resolve(value)
+    return resolved
+
+
+async def _resolve(value: Any) -> Any:
+    if isinstance(value, pulumi.Output):
+        known = await value.is_known()
+        secret = await value.is_secret()
+        inner = await _resolve(await value.future(with_unknowns=True)) if known else UNKNOWN
+        return Secret(inner) if secret else inner
+    if isinstance(value, dict):
+        return {k: await _resolve(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [await _resolve(v) for v in value]
+    if isinstance(value, pulumi.Resource):
+        return await _resolve(value.urn)
+    return value
