@@ -1,0 +1,1 @@
+"""The offline gate: the program under mocks, the policy pack over its analyzer protocol."""

@@ -1,0 +1,5 @@
+"""Entry point: ``python -m gate <stack>``."""
+
+from gate.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""``python -m gate <stack>``: the offline gate.
+
+Loads the stack's settings exactly as the program does, runs the real program under mocks,
+evaluates the policy pack over its analyzer protocol, and reports.
+
+Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 invalid config or usage;
+3 internal error or a policy that crashed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import TextIO
+
+from settings import SettingsError
+
+ROOT = Path(__file__).resolve().parent.parent
+FORMATS = ("text", "json", "junit", "sarif", "markdown")
+EXIT_OK, EXIT_VIOLATIONS, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad command line: exit 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m gate",
+        description="Offline gate: run the Pulumi program under mocks, evaluate the policy pack "
+                    "over its analyzer protocol, report. No cloud credentials needed.")
+    p.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml (dev, prod, ...)")
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+    p.add_argument("--output", "-o", help="write the report to this file instead of stdout")
+    p.add_argument("--stack-file", help="read the stack config from this file instead of "
+                   "Pulumi.<stack>.yaml (for fixtures and what-if checks)")
+    p.add_argument("--policy-pack", default=str(ROOT / "policies"),
+                   help="policy pack folder (default: policies/)")
+    p.add_argument("--policy-pack-config",
+                   help="policy config JSON (default: policies/config/<environment>.json)")
+    p.add_argument("--no-policies", action="store_true",
+                   help="only show the plan; do not run the policy pack")
+    p.add_argument("--access-report", action="store_true",
+                   help="print the auditor's access review instead of the plan "
+                        "(formats: markdown, json, csv via --format markdown|json or --csv)")
+    p.add_argument("--csv", action="store_true", help="with --access-report: CSV output")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    return p
+
+
+def main(argv: list[str] | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse already printed usage
+        return EXIT_OK if exc.code == 0 else EXIT_CONFIG
+    progress = _Progress(err, quiet=args.quiet)
+    try:
+        return _run(args, out, err, progress)
+    except SettingsError as exc:
+        err.write(exc.render() + "\n")
+        err.write("The gate registered no resource: fix the configuration above and run again.\n")
+        return EXIT_CONFIG
+    except UsageError as exc:
+        err.write(f"gate: {exc}\n")
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        err.write("gate: interrupted\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - reported with traceback, exit 3
+        from gate.evaluate import PolicyCrashed
+
+        if isinstance(exc, PolicyCrashed):
+            err.write(exc.render() + "\n")
+        else:
+            err.write("gate: internal error\n" + traceback.format_exc())
+        return EXIT_INTERNAL
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: "_Progress") -> int:
+    from gate.capture import capture
+    from gate.document import build_document
+    from gate.trace import trace
+    from settings.load import load_stack_file, raw_from_stack_document
+
+    stack_file = Path(args.stack_file) if args.stack_file else ROOT / f"Pulumi.{args.stack}.yaml"
+    if not stack_file.exists():
+        stacks = sorted(p.name[7:-5] for p in ROOT.glob("Pulumi.*.yaml"))
+        raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}")
+    progress.say(f"loading settings from {stack_file.name}")
+    settings = load_stack_file(stack_file, args.stack)
+    import yaml
+
+    raw = raw_from_stack_document(yaml.safe_load(stack_file.read_text(encoding="utf-8")),
+                                  str(stack_file))
+    progress.say("running the program under mocks (preview)")
+    plan = capture(args.stack, raw)
+    trace(plan.resources, settings)
+    progress.say(f"captured {len(plan.resources)} resources")
+
+    if args.access_report:
+        from gate.access import render_access_report
+
+        fmt = "csv" if args.csv else ("json" if args.format == "json" else "markdown")
+        _emit(render_access_report(settings, plan, fmt), args.output, out)
+        return EXIT_OK
+
+    policy = None
+    if not args.no_policies:
+        from gate.evaluate import evaluate
+
+        config_file = Path(args.policy_pack_config) if args.policy_pack_config else (
+            Path(args.policy_pack) / "config" / f"{settings.environment.value}.json")
+        if not config_file.exists():
+            raise UsageError(f"policy config {config_file} not found")
+        progress.say(f"evaluating policy pack {args.policy_pack} with {config_file.name}")
+        policy = evaluate(plan, Path(args.policy_pack), config_file, progress=progress.say)
+        progress.say(f"{len(policy.findings)} violation(s)")
+
+    doc = build_document(plan, settings.environment.value, policy)
+    findings = policy.findings if policy is not None else None
+    _emit(_render(args.format, doc, findings, stack_file, policy), args.output, out)
+    if findings and any(f.blocking for f in findings):
+        return EXIT_VIOLATIONS
+    return EXIT_OK
+
+
+def _render(fmt: str, doc: dict, findings, stack_file: Path, policy) -> str:  # type: ignore[no-untyped-def]
+    if fmt == "json":
+        from gate.document import dumps
+
+        return dumps(doc)
+    if fmt == "text":
+        from gate.render_text import render_text
+
+        return render_text(doc, findings)
+    if policy is None:
+        raise UsageError(f"--format {fmt} reports policy verdicts; drop --no-policies")
+    if fmt == "junit":
+        from gate.render_junit import render_junit
+
+        return render_junit(doc, policy)
+    if fmt == "sarif":
+        from gate.render_sarif import render_sarif
+
+        return render_sarif(doc, policy, stack_file, ROOT)
+    from gate.render_markdown import render_markdown
+
+    return render_markdown(doc, policy)
+
+
+def _emit(text: str, output: str | None, out: TextIO) -> None:
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
+
+
+class _Progress:
+    def __init__(self, err: TextIO, quiet: bool) -> None:
+        self.err = err
+        self.quiet = quiet
+        self.start = time.perf_counter()
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            self.err.write(f"[gate {time.perf_counter() - self.start:6.1f}s] {message}\n")
+            self.err.flush()

@@ -1,0 +1,408 @@
+"""Helpers shared by every rule module: type tokens, property access, config, metadata.
+
+Property access comes in two flavours:
+
+* :func:`read` goes through the SDK's unknown-checking proxies. Reading a value that is not
+  known during preview raises ``UnknownValueError``, which the SDK reports as the advisory
+  "can't run policy ... during preview". Use it whenever the decision depends on the value.
+* :func:`peek` looks at the raw value without that check and returns :data:`UNKNOWN` for an
+  unknown. Use it only where an unknown value cannot change the outcome (e.g. "is it set?").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from ._sdk import is_unknown_sentinel, raw
+
+ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation], None]
+StackCheck = Callable[[StackValidationArgs, ReportViolation], None]
+Path = tuple[Any, ...]
+
+
+class _Unknown:
+    """Marker returned by :func:`peek` for a value that is not known during preview."""
+
+    _instance: Optional["_Unknown"] = None
+
+    def __new__(cls) -> "_Unknown":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+UNKNOWN = _Unknown()
+
+# ---------------------------------------------------------------------------------------------
+# Well-known identifiers
+# ---------------------------------------------------------------------------------------------
+
+MS_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+AZURE_DATABRICKS_APP_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_VERSIONED_AZURE_NATIVE = re.compile(r"^azure-native:(?P<module>[^:/]+)/v[^:]+:(?P<resource>.+)$")
+
+# ---------------------------------------------------------------------------------------------
+# Type tokens
+# ---------------------------------------------------------------------------------------------
+
+
+def canonical_type(token: str) -> str:
+    """Map versioned azure-native tokens to the default-version token.
+
+    ``azure-native:databricks/v20240501:Workspace`` -> ``azure-native:databricks:Workspace``.
+    """
+    match = _VERSIONED_AZURE_NATIVE.match(token)
+    if match is None:
+        return token
+    return f"azure-native:{match['module']}:{match['resource']}"
+
+
+def is_type(token: str, *types: str) -> bool:
+    """True when ``token`` (possibly versioned) is one of ``types``."""
+    return canonical_type(token) in types
+
+
+def of_type(resources: Iterable[PolicyResource], *types: str) -> list[PolicyResource]:
+    """The resources of the stack whose type token is one of ``types``."""
+    return [r for r in resources if is_type(r.resource_type, *types)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Property access
+# ---------------------------------------------------------------------------------------------
+
+
+def _step(container: Any, key: Any, *, strict: bool) -> Any:
+    """One step of a path; ``None`` when the container has no such key/index."""
+    if isinstance(container, str):
+        return None
+    if isinstance(container, Mapping):
+        source = container if strict else raw(container)
+        return source.get(key) if isinstance(key, str) else None
+    if isinstance(container, Sequence) and isinstance(key, int):
+        source = container if strict else raw(container)
+        return source[key] if -len(source) <= key < len(source) else None
+    return None
+
+
+def peek(value: Any, *path: Any) -> Any:
+    """The value at ``path`` without unknown checks: ``UNKNOWN``, ``None`` if absent."""
+    current = value
+    for key in path:
+        if current is None or current is UNKNOWN:
+            return current
+        current = _step(current, key, strict=False)
+        if is_unknown_sentinel(current):
+            return UNKNOWN
+    if is_unknown_sentinel(current):
+        return UNKNOWN
+    return current
+
+
+def read(value: Any, *path: Any) -> Any:
+    """The value at ``path`` read through the SDK proxies (raises on unknown), None if absent."""
+    current = value
+    for key in path:
+        if current is None:
+            return None
+        current = _step(current, key, strict=True)
+    return current
+
+
+def read_all(value: Any, *path: Any) -> Any:
+    """Deep-read the subtree at ``path`` into plain dicts/lists (raises on any unknown in it)."""
+    return to_plain(read(value, *path))
+
+
+def to_plain(value: Any) -> Any:
+    """Copy an SDK proxy tree into plain dicts/lists, reading every element through the proxy."""
+    if isinstance(value, str) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {key: to_plain(value[key]) for key in value}
+    if isinstance(value, Sequence):
+        return [to_plain(value[index]) for index in range(len(value))]
+    return value
+
+
+def elements(value: Any) -> list[Any]:
+    """Elements of a (proxy) list read through the proxy; ``[]`` for None/non-lists."""
+    if value is None or isinstance(value, (str, Mapping)) or not isinstance(value, Sequence):
+        return []
+    return [value[index] for index in range(len(value))]
+
+
+def raw_elements(value: Any) -> list[Any]:
+    """Elements of a list without unknown checks (unknown elements become ``UNKNOWN``)."""
+    if value is None or value is UNKNOWN or isinstance(value, (str, Mapping)):
+        return []
+    if not isinstance(value, Sequence):
+        return []
+    return [UNKNOWN if is_unknown_sentinel(item) else item for item in raw(value)]
+
+
+def is_set(value: Any) -> bool:
+    """True for any value other than None/""/empty containers; unknown values count as set."""
+    if value is None:
+        return False
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, (str, Mapping, Sequence)):
+        return len(value) > 0
+    return True
+
+
+def is_uuid(value: Any) -> bool:
+    """True for a canonical 8-4-4-4-12 hex UUID string."""
+    return isinstance(value, str) and _UUID.match(value) is not None
+
+
+def lower(value: Any) -> Any:
+    """Lower-case strings; anything else unchanged."""
+    return value.lower() if isinstance(value, str) else value
+
+
+def dependencies(resource: PolicyResource, prop: str) -> list[PolicyResource]:
+    """The resources that the given top-level property of ``resource`` depends on."""
+    return list(resource.property_dependencies.get(prop, []))
+
+
+def depends_on(resource: PolicyResource, prop: str, target: PolicyResource) -> bool:
+    """True when ``resource``'s property ``prop`` was computed from ``target``'s outputs."""
+    return any(dep.urn == target.urn for dep in dependencies(resource, prop))
+
+
+def now_utc() -> datetime:
+    """The current time (UTC); one place so tests and rules agree on the clock."""
+    return datetime.now(timezone.utc)
+
+
+def parse_rfc3339(value: str) -> Optional[datetime]:
+    """Parse an RFC 3339 timestamp (``Z`` or offset); None when it is not one."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_GO_UNIT_SECONDS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+
+
+def parse_go_duration_seconds(value: str) -> Optional[float]:
+    """Parse a Go duration such as ``4320h`` or ``2400h30m`` into seconds (None if invalid)."""
+    text = value.strip()
+    if not text or _GO_DURATION_PART.sub("", text) != "":
+        return None
+    return sum(float(n) * _GO_UNIT_SECONDS[unit] for n, unit in _GO_DURATION_PART.findall(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Policy configuration
+# ---------------------------------------------------------------------------------------------
+
+
+def config_value(config: Mapping[str, Any], key: str, default: Any) -> Any:
+    """A policy config property, falling back to ``default`` when absent or null."""
+    value = config.get(key)
+    return default if value is None else value
+
+
+def config_int(config: Mapping[str, Any], key: str, default: int) -> int:
+    """An integer config property (the engine sends JSON numbers as floats)."""
+    value = config_value(config, key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    return int(value)
+
+
+def config_strings(config: Mapping[str, Any], key: str, default: Sequence[str]) -> list[str]:
+    """A list-of-strings config property."""
+    value = config_value(config, key, list(default))
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        return list(default)
+    return [str(item) for item in value]
+
+
+def schema(properties: dict[str, dict[str, Any]]) -> PolicyConfigSchema:
+    """A config schema whose properties all carry a default (none are required)."""
+    return PolicyConfigSchema(properties=properties)
+
+
+def string_list_property(default: Sequence[str], description: str) -> dict[str, Any]:
+    """JSON schema for a list-of-strings config property."""
+    return {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": list(default),
+        "description": description,
+    }
+
+
+def integer_property(default: int, description: str, minimum: int = 0) -> dict[str, Any]:
+    """JSON schema for an integer config property."""
+    return {"type": "integer", "default": default, "minimum": minimum, "description": description}
+
+
+# ---------------------------------------------------------------------------------------------
+# Compliance metadata
+# ---------------------------------------------------------------------------------------------
+
+CIS_NAME = "CIS Microsoft Azure Foundations Benchmark"
+SOC2_NAME = "SOC 2"
+ISO_NAME = "ISO/IEC 27001"
+
+
+@dataclass(frozen=True)
+class Controls:
+    """Every framework mapping of one rule.
+
+    ``cis`` entries look like ``"v5.0.0-2.1.11"`` (a verified recommendation number) or
+    ``"v5.0.0-2.1"`` (the Azure Databricks section, when no single recommendation matches).
+    ``azure_policy`` entries are built-in Azure Policy definition GUIDs.
+    """
+
+    soc2: tuple[str, ...] = ()
+    iso27001: tuple[str, ...] = ()
+    cis: tuple[str, ...] = ()
+    azure_policy: tuple[str, ...] = ()
+
+    def tags(self, domain: str) -> list[str]:
+        """The policy's tags: its domain plus every framework mapping."""
+        result = [f"domain:{domain}"]
+        result += [f"soc2:{c}" for c in self.soc2]
+        result += [f"iso27001-2022:{c}" for c in self.iso27001]
+        result += [f"cis-azure-databricks:{c}" for c in self.cis]
+        result += [f"azure-policy:{guid}" for guid in self.azure_policy]
+        return result
+
+    def primary(self, description: str) -> PolicyComplianceFramework:
+        """The primary framework: CIS when mapped, else SOC 2, else ISO 27001."""
+        if self.cis:
+            version, _, reference = self.cis[0].partition("-")
+            return PolicyComplianceFramework(
+                name=CIS_NAME,
+                version=version.lstrip("v"),
+                reference=reference,
+                specification=description,
+            )
+        if self.soc2:
+            return PolicyComplianceFramework(
+                name=SOC2_NAME,
+                version="2017 TSC (rev. 2022)",
+                reference=self.soc2[0],
+                specification=description,
+            )
+        return PolicyComplianceFramework(
+            name=ISO_NAME,
+            version="2022",
+            reference=self.iso27001[0] if self.iso27001 else "",
+            specification=description,
+        )
+
+
+def resource_rule(
+    *,
+    name: str,
+    description: str,
+    domain: str,
+    types: Sequence[str],
+    check: ResourceCheck,
+    severity: Severity,
+    controls: Controls,
+    remediation: str,
+    config: Optional[dict[str, dict[str, Any]]] = None,
+    enforcement: Optional[EnforcementLevel] = None,
+    url: Optional[str] = None,
+) -> ResourceValidationPolicy:
+    """A resource policy whose ``check`` runs only for the given type tokens."""
+    wanted = frozenset(types)
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if wanted and canonical_type(args.resource_type) not in wanted:
+            return
+        check(args, report)
+
+    validate.__doc__ = check.__doc__
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=enforcement,
+        config_schema=schema(config) if config else None,
+        severity=severity,
+        framework=controls.primary(description),
+        tags=controls.tags(domain),
+        remediation_steps=remediation,
+        url=url,
+    )
+
+
+def stack_rule(
+    *,
+    name: str,
+    description: str,
+    domain: str,
+    check: StackCheck,
+    severity: Severity,
+    controls: Controls,
+    remediation: str,
+    config: Optional[dict[str, dict[str, Any]]] = None,
+    enforcement: Optional[EnforcementLevel] = None,
+    url: Optional[str] = None,
+) -> StackValidationPolicy:
+    """A stack policy (runs once over every resource of the stack)."""
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=check,
+        enforcement_level=enforcement,
+        config_schema=schema(config) if config else None,
+        severity=severity,
+        framework=controls.primary(description),
+        tags=controls.tags(domain),
+        remediation_steps=remediation,
+        url=url,
+    )
+
+
+def label(resource: PolicyResource) -> str:
+    """How messages name a resource: its logical name in quotes."""
+    return f"'{resource.name}'"
