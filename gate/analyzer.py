@@ -534,6 +534,12 @@ class _Pump:
         """Wait for the pipe to close."""
         self._thread.join(timeout)
 
+    def close(self, timeout: float) -> None:
+        """Wait for the pipe to close, then release our end (unless a straggler holds it)."""
+        self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self._stream.close()
+
 
 class _EngineServicer(engine_pb2_grpc.EngineServicer):
     """The minimal Engine service the CLI exposes at the address it gives the pack."""
@@ -931,7 +937,7 @@ class PolicyPackSession:
             self._release_watchdog(disarm=process.poll() is not None)
             for pump in (self._stdout, self._stderr):
                 if pump is not None:
-                    pump.join(timeout=2.0)
+                    pump.close(timeout=2.0)
 
     def _release_watchdog(self, *, disarm: bool) -> None:
         watchdog = self._watchdog
@@ -1178,9 +1184,15 @@ class PolicyPackSession:
         details = _rpc_details(error)
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
             details = f"no answer within {self._rpc_timeout:g}s (a policy may hang): {details}"
-        if self._process.poll() is not None:
+        # A dead pack closes its socket a moment before it can be reaped.
+        try:
+            exit_code = self._process.wait(
+                timeout=2.0 if code == grpc.StatusCode.UNAVAILABLE else 0.0)
+        except subprocess.TimeoutExpired:
+            exit_code = None
+        if exit_code is not None:
             self._stderr.join(timeout=2.0)
-            details += f" (the pack exited with code {self._process.returncode})"
+            details += f" (the pack exited with code {exit_code})"
         return PackRPCError(method, code.name if code else "UNKNOWN", details,
                             stderr=self._stderr.text(offset))
 

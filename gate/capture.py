@@ -141,18 +141,22 @@ def _program_path(root: Path) -> Iterator[None]:
 
 
 def capture(stack: str, raw_config: dict[str, Any], *, program: Path | None = None,
-            project: str = PROJECT, subscription_id: str | None = None) -> Plan:
+            project: str = PROJECT, subscription_id: str | None = None,
+            monitor: RecordingMonitor | None = None) -> Plan:
     """Run ``__main__.py`` with ``raw_config`` under mocks in preview mode; return the plan."""
     program = program or ROOT / "__main__.py"
     values, secret_keys = config_for_runtime(raw_config)
     sub = subscription_id or str(raw_config.get(f"{PROJECT}:subscriptionId", "")) or None
     mocks = TypeAwareMocks(sub) if sub else TypeAwareMocks()
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or RecordingMonitor(mocks)
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         runtime_settings.ROOT.set(None)
+        # Output tasks of an earlier run (e.g. one that failed on bad config) belong to a closed
+        # event loop; waiting on them would hang.
+        runtime_settings.SETTINGS.outputs = set()
         set_all_config(values, secret_keys)
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
         with _program_path(program.parent):
@@ -160,11 +164,16 @@ def capture(stack: str, raw_config: dict[str, Any], *, program: Path | None = No
         loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
         outputs = loop.run_until_complete(_resolve_outputs())
     finally:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
         asyncio.set_event_loop(None)
         set_all_config({}, [])
         runtime_settings.ROOT.set(None)
+        runtime_settings.SETTINGS.outputs = set()
 
     plan = Plan(stack=stack, project=project, outputs=outputs)
     plan.resources = list(monitor.records)

@@ -65,6 +65,17 @@ def _arm(provider_ns: str, kind: str, name_key: str, extra: Callable[[Context], 
     return fn
 
 
+def _nested(provider_ns: str, parent_kind: str, parent_key: str, kind: str,
+            name_key: str) -> OutputFn:
+    """A child resource's ARM id: ``.../<parent_kind>/<parent>/<kind>/<name>``."""
+    def fn(c: Context) -> tuple[str, dict[str, Any]]:
+        name = c.inputs.get(name_key) or c.name
+        parent = c.arm_id(provider_ns, parent_kind, parent_key)
+        return f"{parent}/{kind}/{name}", {"name": name}
+
+    return fn
+
+
 def _workspace_extra(c: Context) -> dict[str, Any]:
     digits = _digits(c.seed, 16)
     return {
@@ -110,6 +121,29 @@ def _password(c: Context) -> tuple[str, dict[str, Any]]:
     return f"{app}/password/{key_id}", {"keyId": key_id, "value": pulumi.Output.secret("mock-secret")}
 
 
+def _app_role_assignment(c: Context) -> tuple[str, dict[str, Any]]:
+    resource = c.inputs.get("resourceObjectId", "unknown")
+    assignment = _uuid(c.seed, "assignment")
+    return (f"/servicePrincipals/{resource}/appRoleAssignedTo/{assignment}",
+            {"principalType": "Group", "resourceDisplayName": "mock"})
+
+
+def _delegated_grant(c: Context) -> tuple[str, dict[str, Any]]:
+    return _uuid(c.seed, "grant"), {}
+
+
+def _federated_credential(c: Context) -> tuple[str, dict[str, Any]]:
+    credential = _uuid(c.seed, "credential")
+    app = c.inputs.get("applicationId", "/applications/unknown")
+    return f"{app}/federatedIdentityCredential/{credential}", {"credentialId": credential}
+
+
+def _group_member(c: Context) -> tuple[str, dict[str, Any]]:
+    group = c.inputs.get("groupObjectId", "unknown")
+    member = c.inputs.get("memberObjectId", "unknown")
+    return f"/groups/{group}/members/{member}", {}
+
+
 def _databricks_numeric(c: Context) -> tuple[str, dict[str, Any]]:
     return _digits(c.seed, 16), {}
 
@@ -128,17 +162,17 @@ MOCK_OUTPUTS: dict[str, OutputFn] = {
     "azure-native:resources:ResourceGroup": _rg,
     "azure-native:network:VirtualNetwork": _arm("Microsoft.Network", "virtualNetworks", "virtualNetworkName"),
     "azure-native:network:NetworkSecurityGroup": _arm("Microsoft.Network", "networkSecurityGroups", "networkSecurityGroupName"),
-    "azure-native:network:Subnet": _arm("Microsoft.Network", "subnets", "subnetName"),
+    "azure-native:network:Subnet": _nested("Microsoft.Network", "virtualNetworks", "virtualNetworkName", "subnets", "subnetName"),
     "azure-native:network:PrivateEndpoint": _arm("Microsoft.Network", "privateEndpoints", "privateEndpointName"),
-    "azure-native:network:PrivateDnsZoneGroup": _arm("Microsoft.Network", "privateDnsZoneGroups", "privateDnsZoneGroupName"),
+    "azure-native:network:PrivateDnsZoneGroup": _nested("Microsoft.Network", "privateEndpoints", "privateEndpointName", "privateDnsZoneGroups", "privateDnsZoneGroupName"),
     "azure-native:privatedns:PrivateZone": _arm("Microsoft.Network", "privateDnsZones", "privateZoneName"),
-    "azure-native:privatedns:VirtualNetworkLink": _arm("Microsoft.Network", "virtualNetworkLinks", "virtualNetworkLinkName"),
+    "azure-native:privatedns:VirtualNetworkLink": _nested("Microsoft.Network", "privateDnsZones", "privateZoneName", "virtualNetworkLinks", "virtualNetworkLinkName"),
     "azure-native:databricks:Workspace": _arm("Microsoft.Databricks", "workspaces", "workspaceName", _workspace_extra),
     "azure-native:operationalinsights:Workspace": _arm("Microsoft.OperationalInsights", "workspaces", "workspaceName", _law_extra),
     "azure-native:monitor:DiagnosticSetting": lambda c: (f"{c.inputs.get('resourceUri', '')}/providers/microsoft.insights/diagnosticSettings/{c.inputs.get('name', c.name)}", {}),
     "azure-native:aadiam:DiagnosticSetting": lambda c: (f"/providers/microsoft.aadiam/diagnosticSettings/{c.inputs.get('name', c.name)}", {}),
     "azure-native:managedidentity:UserAssignedIdentity": _arm("Microsoft.ManagedIdentity", "userAssignedIdentities", "resourceName", _uami_extra),
-    "azure-native:managedidentity:FederatedIdentityCredential": _arm("Microsoft.ManagedIdentity", "federatedIdentityCredentials", "federatedIdentityCredentialResourceName"),
+    "azure-native:managedidentity:FederatedIdentityCredential": _nested("Microsoft.ManagedIdentity", "userAssignedIdentities", "resourceName", "federatedIdentityCredentials", "federatedIdentityCredentialResourceName"),
     "azure-native:keyvault:Secret": _arm("Microsoft.KeyVault", "secrets", "secretName"),
     "azuread:index/application:Application": _application,
     "azuread:index/servicePrincipal:ServicePrincipal": _service_principal,
@@ -146,6 +180,10 @@ MOCK_OUTPUTS: dict[str, OutputFn] = {
     "azuread:index/applicationPassword:ApplicationPassword": _password,
     "azuread:index/namedLocation:NamedLocation": _object(),
     "azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy": _object(),
+    "azuread:index/appRoleAssignment:AppRoleAssignment": _app_role_assignment,
+    "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant": _delegated_grant,
+    "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": _federated_credential,
+    "azuread:index/groupMember:GroupMember": _group_member,
     "databricks:index/group:Group": _databricks_numeric,
     "databricks:index/servicePrincipal:ServicePrincipal": _databricks_numeric,
     "databricks:index/mlflowModel:MlflowModel": _mlflow_model,
@@ -191,7 +229,22 @@ def _client_config(_: dict[str, Any]) -> dict[str, Any]:
             "tenantId": _uuid("tenant")}
 
 
+def _databricks_group_lookup(args: dict[str, Any]) -> dict[str, Any]:
+    """``get_group`` of a built-in workspace group (``admins``, ``users``): a stable numeric id."""
+    name = str(args.get("displayName") or "")
+    return {"id": _digits(f"databricks-group::{name}", 16), "displayName": name,
+            "externalId": "", "members": [], "groups": [], "servicePrincipals": [], "users": []}
+
+
+def _databricks_current_config(_: dict[str, Any]) -> dict[str, Any]:
+    """``get_current_config`` through the workspace provider: a workspace host."""
+    return {"host": "https://adb-1000000000000001.1.azuredatabricks.net", "isAccount": False,
+            "accountId": "", "authType": "azure-cli", "cloudType": "azure"}
+
+
 MOCK_CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "databricks:index/getGroup:getGroup": _databricks_group_lookup,
+    "databricks:index/getCurrentConfig:getCurrentConfig": _databricks_current_config,
     "azuread:index/getServicePrincipal:getServicePrincipal": _service_principal_lookup,
     "azuread:index/getClientConfig:getClientConfig": _client_config,
 }
@@ -214,13 +267,14 @@ class TypeAwareMocks(pulumi.runtime.Mocks):
         state.update(computed)
         return rid, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         fn = MOCK_CALLS.get(args.token)
         if fn is None:
             raise LookupError(
                 f"the offline gate has no mock for the invoke {args.token}; add one to "
                 "gate/mocks.py MOCK_CALLS")
-        return fn(dict(args.args)), None
+        # No check failures: MockMonitor.Invoke iterates the second element, so it must be a list.
+        return fn(dict(args.args)), []
 
 
 def _unversioned(token: str) -> str:

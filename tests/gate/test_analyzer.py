@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 
 from gate.analyzer import (
+    ASSET_SIG,
     OUTPUT_VALUE_SIG,
     RESOURCE_REFERENCE_SIG,
     SECRET_SIG,
     SPECIAL_SIG_KEY,
     UNKNOWN_STRING_VALUE,
+    PackRPCError,
     PackStartError,
     PolicyConfig,
     PolicyConfigError,
@@ -318,8 +320,13 @@ def test_policy_logs_go_to_the_pack_stderr(session: PolicyPackSession) -> None:
 
     echo(session, item)
 
-    # The Python SDK never dials the engine address it is given: pulumi.log prints to stderr.
-    assert f"info: echo-log {item.urn}\n" in session.stderr_text()
+    # The Python SDK never dials the engine address it is given: pulumi.log prints to stderr,
+    # which the session drains on a thread, so give the line a moment to arrive.
+    line = f"info: echo-log {item.urn}\n"
+    deadline = time.monotonic() + 5.0
+    while line not in session.stderr_text() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert line in session.stderr_text()
     assert session.engine_logs == []
 
 
@@ -337,6 +344,17 @@ def test_crashing_policy_raises_policy_crash(session: PolicyPackSession) -> None
     assert levels["no-public-access"] == "mandatory"
     open_workspace = workspace("open", publicNetworkAccess="Enabled", tags={"owner": "platform"})
     assert [v.enforcement_level for v in session.analyze(open_workspace)] == ["mandatory"]
+
+
+def test_request_level_failure_is_not_pinned_on_a_policy(session: PolicyPackSession) -> None:
+    # An asset without path, text or uri fails the SDK's deserialization in every policy.
+    broken = resource("Echo", "asset", inputs={"code": {SPECIAL_SIG_KEY: ASSET_SIG}})
+
+    with pytest.raises(PolicyCrash) as caught:
+        session.analyze(broken)
+
+    assert caught.value.policy_name is None
+    assert "Invalid asset encountered" in caught.value.detail
 
 
 def test_disabled_crashing_policy_does_not_crash(session: PolicyPackSession) -> None:
@@ -390,6 +408,42 @@ def test_stack_policy_sees_outputs_and_dependencies(session: PolicyPackSession) 
     ]
 
 
+@pytest.fixture(scope="module")
+def unruly() -> Iterator[PolicyPackSession]:
+    """A pack whose policies hang or raise during stack validation."""
+    with PolicyPackSession(PACKS / "unruly", stack="dev", project="proj",
+                           rpc_timeout=1.0) as session:
+        yield session
+
+
+def test_crashing_stack_policy_raises_policy_crash(unruly: PolicyPackSession) -> None:
+    items = [resource("Other", "o", inputs={}), resource("StackBomb", "b", inputs={})]
+
+    with pytest.raises(PolicyCrash) as caught:
+        unruly.analyze_stack(items)
+
+    assert (caught.value.policy_name, caught.value.resource_urn) == ("stack-explode", None)
+    assert caught.value.detail == "Exception calling application: 'stack bomb'"
+    assert [v.message for v in unruly.analyze_stack(items[:1])] == [
+        "Counts resources.\n1 resources"
+    ]
+
+
+def test_hanging_policy_raises_after_the_rpc_timeout(unruly: PolicyPackSession) -> None:
+    with pytest.raises(PackRPCError, match="no answer within 1s") as caught:
+        unruly.analyze(resource("Hang", "h", inputs={}))
+
+    assert caught.value.code == "DEADLINE_EXCEEDED"
+
+
+def test_pack_that_dies_mid_call_raises_pack_rpc_error() -> None:
+    with PolicyPackSession(PACKS / "unruly", stack="dev", project="proj") as session:
+        with pytest.raises(PackRPCError, match="the pack exited with code 7") as caught:
+            session.analyze(resource("Exit", "x", inputs={}))
+
+    assert caught.value.code == "UNAVAILABLE"
+
+
 # -- values -----------------------------------------------------------------------------------
 
 
@@ -408,6 +462,8 @@ def test_to_wire_value_marshals_like_the_engine() -> None:
     assert to_wire_value({SPECIAL_SIG_KEY: OUTPUT_VALUE_SIG}) == UNKNOWN_STRING_VALUE
     with pytest.raises(TypeError, match=r"object at \.x\[0\]"):
         to_wire_value({"x": [object()]})
+    with pytest.raises(TypeError, match=r"unrecognized signature 'bogus' at \.y"):
+        to_wire_value({"y": {SPECIAL_SIG_KEY: "bogus"}})
 
 
 # -- process lifecycle ------------------------------------------------------------------------
@@ -420,6 +476,7 @@ def test_pack_is_gone_after_an_exception_in_the_with_block() -> None:
             assert pid is not None and is_running(pid)
             raise RuntimeError("in the block")
 
+    assert pid is not None
     assert not is_running(pid)
 
 
@@ -429,7 +486,8 @@ def test_pack_is_gone_after_keyboard_interrupt() -> None:
             pid = session.pid
             raise KeyboardInterrupt
 
-    assert pid is not None and not is_running(pid)
+    assert pid is not None
+    assert not is_running(pid)
     with pytest.raises(Exception, match="not running"):
         session.analyze(workspace("late"))
 
@@ -542,7 +600,7 @@ def test_pack_runs_with_the_cli_environment(tmp_path: Path) -> None:
     assert caught.value.exit_code == 3
 
 
-def test_session_pid_is_reported_once_started() -> None:
+def test_session_is_idle_until_started() -> None:
     session = PolicyPackSession(MINIMAL, stack="dev", project="proj")
     assert session.pid is None
     assert "idle" in repr(session)
