@@ -119,7 +119,10 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: "_Progres
         if not config_file.exists():
             raise UsageError(f"policy config {config_file} not found")
         progress.say(f"evaluating policy pack {args.policy_pack} with {config_file.name}")
-        policy = evaluate(plan, Path(args.policy_pack), config_file, progress=progress.say)
+        from gate.capture import config_for_runtime
+
+        policy = evaluate(plan, Path(args.policy_pack), config_file, progress=progress.say,
+                          stack_config=config_for_runtime(raw)[0])
         progress.say(f"{len(policy.findings)} violation(s)")
 
     doc = build_document(plan, settings.environment.value, policy)
