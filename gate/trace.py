@@ -25,8 +25,10 @@ _FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"^azure-native:managedidentity(/[^:]+)?:"), ("servicePrincipals",)),
     (re.compile(r"^azure-native:keyvault(/[^:]+)?:"), ("servicePrincipals",)),
     (re.compile(r"^databricks:index/servicePrincipal:"), ("servicePrincipals",)),
-    (re.compile(r"^databricks:index/(mlflowModel|registeredModel|permissions|grants|grant):"),
+    (re.compile(r"^databricks:index/(mlflowModel|registeredModel|permissions|grants):"),
      ("models",)),
+    # USE_CATALOG / USE_SCHEMA grants are per principal, shared by the models that need them.
+    (re.compile(r"^databricks:index/grant:"), ("groups", "servicePrincipals")),
     (re.compile(r"^azuread:index/namedLocation:"), ("conditionalAccess.namedLocations",)),
     (re.compile(r"^azuread:index/conditionalAccessPolicy:"), ("conditionalAccess",)),
     (re.compile(r"^azure-native:(network|privatedns)(/[^:]+)?:"), ("network",)),

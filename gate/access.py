@@ -1,0 +1,307 @@
+"""The auditor's access review: who can do what to which model, and why.
+
+Computed from the captured plan (what the stack will really declare, operators included),
+and explained with the settings (which config key granted each right). Formats: Markdown with
+a Mermaid graph, CSV, JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from gate.capture import Plan
+from gate.model import CapturedResource
+from settings import Settings
+from settings.model import PROJECT
+
+GROUP = "azuread:index/group:Group"
+DBX_GROUP = "databricks:index/group:Group"
+DBX_SP = "databricks:index/servicePrincipal:ServicePrincipal"
+ASSIGN = ("databricks:index/mwsPermissionAssignment:MwsPermissionAssignment",
+          "databricks:index/permissionAssignment:PermissionAssignment")
+ENTITLEMENTS = "databricks:index/entitlements:Entitlements"
+GROUP_MEMBER = "databricks:index/groupMember:GroupMember"
+PERMISSIONS = "databricks:index/permissions:Permissions"
+GRANTS = "databricks:index/grants:Grants"
+GRANT = "databricks:index/grant:Grant"
+CA_POLICY = "azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy"
+ENTITLEMENT_WIRE = ("workspaceAccess", "databricksSqlAccess", "allowClusterCreate",
+                    "allowInstancePoolCreate")
+# Rights that let a principal put a model version into production or change who may.
+PRODUCTION_RIGHTS = {"CAN_MANAGE_PRODUCTION_VERSIONS", "CAN_MANAGE", "MANAGE", "ALL_PRIVILEGES"}
+BUILTIN_ADMINS = "admins"
+
+
+@dataclass
+class ModelRight:
+    model: str  # config key of the model
+    registry: str
+    full_name: str
+    access: list[str]
+    granted_by: str  # the config key (or rule) that produced this right
+
+    @property
+    def production(self) -> bool:
+        return bool(PRODUCTION_RIGHTS & set(self.access))
+
+
+@dataclass
+class PrincipalAccess:
+    key: str
+    kind: str  # group | service-principal | managed-identity | built-in
+    display_name: str
+    identifier: str  # Entra object id (groups) or application/client id (service principals)
+    role: str
+    workspace_permission: list[str]
+    entitlements: dict[str, bool]
+    granted_by: str
+    conditional_access: list[str] = field(default_factory=list)
+    models: list[ModelRight] = field(default_factory=list)
+
+
+@dataclass
+class AccessReport:
+    stack: str
+    environment: str
+    workspace: str
+    principals: list[PrincipalAccess]
+    conditional_access: list[dict[str, Any]]
+    break_glass_group_object_ids: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        for p, src in zip(doc["principals"], self.principals):
+            for m, right in zip(p["models"], src.models):
+                m["production"] = right.production
+        return doc
+
+
+def _ns(path: str) -> str:
+    return f"{PROJECT}:{path}"
+
+
+def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
+    res = plan.resources
+    by_type: dict[str, list[CapturedResource]] = defaultdict(list)
+    for r in res:
+        by_type[r.type].append(r)
+
+    group_key_by_name = {g.display_name.casefold(): k for k, g in settings.groups.items()}
+    entra_ids = {r.inputs.get("displayName", ""): str(r.outputs.get("objectId", ""))
+                 for r in by_type[GROUP]}
+    # databricks id -> principal key, and application id -> service principal key
+    dbx_id_to_key: dict[str, str] = {}
+    app_to_key: dict[str, str] = {}
+    for r in by_type[DBX_GROUP]:
+        key = group_key_by_name.get(str(r.inputs.get("displayName", "")).casefold())
+        if key:
+            dbx_id_to_key[r.id] = key
+    sp_keys_by_name = {sp.display_name.casefold(): k for k, sp in settings.service_principals.items()}
+    for r in by_type[DBX_SP]:
+        key = sp_keys_by_name.get(str(r.inputs.get("displayName", "")).casefold())
+        if key:
+            dbx_id_to_key[r.id] = key
+            app_to_key[str(r.inputs.get("applicationId", ""))] = key
+
+    permission: dict[str, list[str]] = defaultdict(list)
+    for token in ASSIGN:
+        for r in by_type[token]:
+            key = dbx_id_to_key.get(str(r.inputs.get("principalId", "")))
+            if key:
+                permission[key] = sorted(set(permission[key]) | set(r.inputs.get("permissions", [])))
+    entitlements: dict[str, dict[str, bool]] = {}
+    for r in by_type[ENTITLEMENTS]:
+        key = dbx_id_to_key.get(str(r.inputs.get("groupId") or r.inputs.get("servicePrincipalId") or ""))
+        if key:
+            entitlements[key] = {w: bool(r.inputs.get(w, False)) for w in ENTITLEMENT_WIRE}
+    for r in by_type[DBX_GROUP]:  # workspace identity mode: entitlements on the group itself
+        key = dbx_id_to_key.get(r.id)
+        if key and key not in entitlements and any(w in r.inputs for w in ENTITLEMENT_WIRE):
+            entitlements[key] = {w: bool(r.inputs.get(w, False)) for w in ENTITLEMENT_WIRE}
+    for r in by_type[GROUP_MEMBER]:  # workspace mode: admin groups join the built-in admins
+        key = dbx_id_to_key.get(str(r.inputs.get("memberId", "")))
+        if key:
+            permission[key] = sorted(set(permission[key]) | {"ADMIN"})
+
+    def principal_key(acl_name: str) -> str:
+        if acl_name == BUILTIN_ADMINS:
+            return BUILTIN_ADMINS
+        return group_key_by_name.get(acl_name.casefold()) or app_to_key.get(acl_name, acl_name)
+
+    rights: dict[str, list[ModelRight]] = defaultdict(list)
+    model_of_resource = {r.urn: _model_key(r, settings) for r in res}
+    for r in by_type[PERMISSIONS]:
+        mk = model_of_resource.get(r.urn)
+        if not mk:
+            continue
+        model = settings.models[mk]
+        for ac in r.inputs.get("accessControls", []):
+            name = ac.get("groupName") or ac.get("servicePrincipalName") or ac.get("userName") or ""
+            pk = principal_key(str(name))
+            rights[pk].append(ModelRight(mk, model.registry, model.name,
+                                         [str(ac.get("permissionLevel"))],
+                                         _why(settings, mk, pk)))
+    for r in by_type[GRANTS]:
+        mk = model_of_resource.get(r.urn)
+        if not mk:
+            continue
+        model = settings.models[mk]
+        full = f"{model.catalog}.{model.schema_}.{model.name}"
+        for g in r.inputs.get("grants", []):
+            pk = principal_key(str(g.get("principal", "")))
+            rights[pk].append(ModelRight(mk, model.registry, full,
+                                         sorted(g.get("privileges", [])), _why(settings, mk, pk)))
+
+    ca = settings.conditional_access
+    policies = []
+    for r in sorted(by_type[CA_POLICY], key=lambda x: x.name):
+        users = (r.inputs.get("conditions") or {}).get("users") or {}
+        controls = (r.inputs.get("grantControls") or {}).get("builtInControls") or []
+        policies.append({
+            "name": r.inputs.get("displayName", r.name), "state": r.inputs.get("state", ""),
+            "controls": list(controls),
+            "includedGroups": list(users.get("includedGroups") or []),
+            "excludedGroups": list(users.get("excludedGroups") or []),
+            "excludesBreakGlass": bool(set(ca.break_glass_group_object_ids)
+                                       & set(users.get("excludedGroups") or [])),
+        })
+
+    principals: list[PrincipalAccess] = []
+    for key, g in settings.groups.items():
+        oid = entra_ids.get(g.display_name, "")
+        covered = [p["name"] for p in policies if oid and oid in p["includedGroups"]
+                   and p["state"] != "disabled"]
+        principals.append(PrincipalAccess(
+            key=key, kind="group", display_name=g.display_name, identifier=oid,
+            role=g.role.value if g.role else "(not mapped to Databricks)",
+            workspace_permission=permission.get(key, []), entitlements=entitlements.get(key, {}),
+            granted_by=_ns(f"groups.{key}.role") if g.role else _ns(f"groups.{key}"),
+            conditional_access=covered, models=_sorted(rights.get(key, []))))
+    for key, sp in settings.service_principals.items():
+        app = next((a for a, k in app_to_key.items() if k == key), "")
+        principals.append(PrincipalAccess(
+            key=key, kind="managed-identity" if sp.kind == "managed-identity" else
+            "service-principal", display_name=sp.display_name, identifier=app,
+            role=sp.role.value, workspace_permission=permission.get(key, []),
+            entitlements=entitlements.get(key, {}), granted_by=_ns(f"servicePrincipals.{key}.role"),
+            models=_sorted(rights.get(key, []))))
+    if rights.get(BUILTIN_ADMINS):
+        principals.append(PrincipalAccess(
+            key=BUILTIN_ADMINS, kind="built-in", display_name="workspace admins (built-in)",
+            identifier="admins", role="admin", workspace_permission=["ADMIN"], entitlements={},
+            granted_by="built-in: members of the workspace admins group",
+            models=_sorted(rights[BUILTIN_ADMINS])))
+    return AccessReport(stack=plan.stack, environment=settings.environment.value,
+                        workspace=settings.workspace.name, principals=principals,
+                        conditional_access=policies,
+                        break_glass_group_object_ids=list(ca.break_glass_group_object_ids))
+
+
+def _model_key(r: CapturedResource, settings: Settings) -> str:
+    prefix = _ns("models.")
+    return r.source_key[len(prefix):] if r.source_key.startswith(prefix) and \
+        r.source_key[len(prefix):] in settings.models else ""
+
+
+def _why(settings: Settings, mk: str, pk: str) -> str:
+    if pk in settings.models[mk].permissions:
+        return _ns(f"models.{mk}.permissions.{pk}")
+    if pk == BUILTIN_ADMINS:
+        return "operator: built-in workspace admins always keep CAN_MANAGE"
+    if pk == settings.deployer:
+        return f"operator: the deployer ({_ns('deployer')})"
+    if pk in settings.groups and settings.groups[pk].role and settings.groups[pk].role.value == "admin":
+        return f"operator: admin group ({_ns(f'groups.{pk}.role')})"
+    return "not in config: investigate"
+
+
+def _sorted(rights: list[ModelRight]) -> list[ModelRight]:
+    return sorted(rights, key=lambda m: m.model)
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+def render_access_report(settings: Settings, plan: Plan, fmt: str) -> str:
+    report = build_access_report(settings, plan)
+    if fmt == "json":
+        return json.dumps(report.to_json(), indent=2) + "\n"
+    if fmt == "csv":
+        return render_csv(report)
+    return render_access_markdown(report)
+
+
+CSV_COLUMNS = ("principal", "kind", "display_name", "identifier", "role", "workspace_permission",
+               "entitlements", "conditional_access", "model", "registry", "model_name", "access",
+               "production_rights", "granted_by")
+
+
+def render_csv(report: AccessReport) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for p in report.principals:
+        ents = ";".join(k for k, v in sorted(p.entitlements.items()) if v)
+        base = [p.key, p.kind, p.display_name, p.identifier, p.role,
+                ";".join(p.workspace_permission), ents, ";".join(p.conditional_access)]
+        if not p.models:
+            w.writerow([*base, "", "", "", "", "", p.granted_by])
+        for m in p.models:
+            w.writerow([*base, m.model, m.registry, m.full_name, ";".join(m.access),
+                        "yes" if m.production else "no", m.granted_by])
+    return buf.getvalue()
+
+
+def _node(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", text)
+
+
+def render_access_markdown(report: AccessReport) -> str:
+    lines = [f"# Access review: `{report.stack}` ({report.environment})", "",
+             f"Workspace `{report.workspace}`. Every right below is what the stack declares; "
+             "'granted by' names the config key (or the operator rule) that produced it.", ""]
+    lines += ["## Graph", "", "```mermaid", "graph LR",
+              f"  ws[(\"{report.workspace}\")]"]
+    models_seen: dict[str, str] = {}
+    for p in report.principals:
+        pid = "p_" + _node(p.key)
+        lines.append(f"  {pid}[\"{p.display_name}<br/>{p.kind}, {p.role}\"]")
+        if p.workspace_permission:
+            lines.append(f"  {pid} -->|{'/'.join(p.workspace_permission)}| ws")
+        for m in p.models:
+            mid = "m_" + _node(m.model)
+            models_seen[mid] = m.full_name
+            style = "==>" if m.production else "-.->"
+            lines.append(f"  {pid} {style}|{', '.join(m.access)}| {mid}")
+    for mid, name in sorted(models_seen.items()):
+        lines.append(f"  {mid}[[\"{name}\"]]")
+        lines.append(f"  ws --- {mid}")
+    lines += ["```", "", "Thick arrows are production rights (CAN_MANAGE_PRODUCTION_VERSIONS, "
+              "CAN_MANAGE, MANAGE, ALL_PRIVILEGES).", "", "## Principals", "",
+              "| principal | kind | role | workspace | entitlements | conditional access | granted by |",
+              "|---|---|---|---|---|---|---|"]
+    for p in report.principals:
+        ents = ", ".join(k for k, v in sorted(p.entitlements.items()) if v) or "-"
+        cap = "<br/>".join(p.conditional_access) or "-"
+        lines.append(f"| `{p.key}` {p.display_name} | {p.kind} | {p.role} | "
+                     f"{'/'.join(p.workspace_permission) or '-'} | {ents} | {cap} | `{p.granted_by}` |")
+    lines += ["", "## Model rights", "",
+              "| model | registry | principal | access | production | granted by |",
+              "|---|---|---|---|---|---|"]
+    rows = [(m.model, m.registry, p.key, m) for p in report.principals for m in p.models]
+    for mk, reg, pk, m in sorted(rows, key=lambda r: (r[0], r[2])):
+        lines.append(f"| `{mk}` {m.full_name} | {reg} | `{pk}` | {', '.join(m.access)} | "
+                     f"{'**yes**' if m.production else 'no'} | `{m.granted_by}` |")
+    lines += ["", "## Conditional access", "",
+              f"Break-glass groups excluded everywhere: "
+              f"{', '.join(report.break_glass_group_object_ids) or '(none)'}", "",
+              "| policy | state | controls | groups | excludes break-glass |", "|---|---|---|---|---|"]
+    for c in report.conditional_access:
+        lines.append(f"| {c['name']} | {c['state']} | {', '.join(c['controls']) or '-'} | "
+                     f"{len(c['includedGroups'])} | {'yes' if c['excludesBreakGlass'] else '**NO**'} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,157 @@
+"""Access diff for pull requests: what a config change grants, revokes and changes.
+
+``python -m gate.diff prod@origin/main prod`` compares the prod stack file at a git revision
+with the working tree; ``python -m gate.diff dev prod`` compares two stacks. Both sides run
+through the current program under mocks, so the diff is of declared rights, operators
+included. Rights are keyed by config keys (principal, model), which are stable across stacks
+and revisions. Revocations and new production rights are highlighted.
+
+Exit codes: 0 diff printed; 2 invalid config or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gate.access import PRODUCTION_RIGHTS, AccessReport, build_access_report
+from gate.capture import capture
+from gate.trace import trace
+from settings import SettingsError
+from settings.load import load_stack_file, raw_from_stack_document
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # granted | revoked | changed
+    principal: str
+    subject: str  # "workspace" or "model:<key>"
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    @property
+    def new_production_rights(self) -> tuple[str, ...]:
+        return tuple(sorted((set(self.after) - set(self.before)) & PRODUCTION_RIGHTS))
+
+    @property
+    def highlighted(self) -> bool:
+        return self.kind == "revoked" or bool(self.new_production_rights) or \
+            (self.kind == "changed" and bool(set(self.before) - set(self.after)))
+
+
+def rights_of(report: AccessReport) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(principal key, subject) -> sorted rights."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for p in report.principals:
+        if p.workspace_permission:
+            out.setdefault((p.key, "workspace"), set()).update(p.workspace_permission)
+            ents = {f"entitlement:{k}" for k, v in p.entitlements.items() if v}
+            out[(p.key, "workspace")].update(ents)
+        for m in p.models:
+            out.setdefault((p.key, f"model:{m.model}"), set()).update(m.access)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+def diff_reports(base: AccessReport, head: AccessReport) -> list[Change]:
+    a, b = rights_of(base), rights_of(head)
+    changes = []
+    for key in sorted(set(a) | set(b)):
+        before, after = a.get(key, ()), b.get(key, ())
+        if before == after:
+            continue
+        kind = "granted" if not before else "revoked" if not after else "changed"
+        changes.append(Change(kind, key[0], key[1], before, after))
+    return changes
+
+
+def render_markdown(changes: list[Change], base: str, head: str) -> str:
+    lines = [f"### Access diff: `{base}` → `{head}`", ""]
+    if not changes:
+        return "\n".join(lines + ["No access changes."]) + "\n"
+    counts = {k: sum(c.kind == k for c in changes) for k in ("granted", "revoked", "changed")}
+    lines.append(f"{counts['granted']} granted, {counts['revoked']} revoked, "
+                 f"{counts['changed']} changed.")
+    hot = [c for c in changes if c.highlighted]
+    if hot:
+        lines += ["", "**Needs attention** (revocations and new production rights):", ""]
+        for c in hot:
+            why = "revoked" if c.kind == "revoked" else (
+                "new production rights: " + ", ".join(c.new_production_rights)
+                if c.new_production_rights else "rights removed")
+            lines.append(f"- :warning: `{c.principal}` on {c.subject}: {why}")
+    lines += ["", "| change | principal | on | before | after |", "|---|---|---|---|---|"]
+    for c in changes:
+        mark = "**" if c.highlighted else ""
+        lines.append(f"| {mark}{c.kind}{mark} | `{c.principal}` | {c.subject} | "
+                     f"{', '.join(c.before) or '-'} | {', '.join(c.after) or '-'} |")
+    return "\n".join(lines) + "\n"
+
+
+def report_for(spec: str) -> AccessReport:
+    """``STACK`` (working tree) or ``STACK@REV`` (the stack file at a git revision)."""
+    stack, _, rev = spec.partition("@")
+    path = ROOT / f"Pulumi.{stack}.yaml"
+    if rev:
+        text = _git_show(rev, path.name)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / path.name
+            path.write_text(text, encoding="utf-8")
+            return _report(stack, path)
+    if not path.exists():
+        raise ValueError(f"no stack file {path.name}")
+    return _report(stack, path)
+
+
+def _report(stack: str, path: Path) -> AccessReport:
+    settings = load_stack_file(path, stack)
+    raw = raw_from_stack_document(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+    plan = capture(stack, raw)
+    trace(plan.resources, settings)
+    return build_access_report(settings, plan)
+
+
+def _git_show(rev: str, name: str) -> str:
+    proc = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=ROOT, capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        raise ValueError(f"cannot read {name} at {rev}: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m gate.diff", description=__doc__.split("\n")[0])
+    p.add_argument("base", help="STACK or STACK@GIT-REV (e.g. prod@origin/main)")
+    p.add_argument("head", help="STACK or STACK@GIT-REV")
+    p.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    args = p.parse_args(argv)
+    try:
+        changes = diff_reports(report_for(args.base), report_for(args.head))
+    except SettingsError as exc:
+        sys.stderr.write(exc.render() + "\n")
+        return 2
+    except ValueError as exc:
+        sys.stderr.write(f"gate.diff: {exc}\n")
+        return 2
+    if args.format == "json":
+        doc: list[dict[str, Any]] = [
+            {"kind": c.kind, "principal": c.principal, "subject": c.subject,
+             "before": list(c.before), "after": list(c.after), "highlighted": c.highlighted,
+             "newProductionRights": list(c.new_production_rights)} for c in changes]
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_markdown(changes, args.base, args.head))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
