@@ -1,4 +1,19 @@
-"""User-assigned managed identities for automation and agents (issue 9 fills the resources)."""
+"""User-assigned managed identities for automation and agents (issue 9, part 1).
+
+One ``managedidentity.UserAssignedIdentity`` per service principal of kind ``managed-identity``,
+named by its ``displayName`` (which becomes the Entra display name of its service principal),
+in the workspace resource group and tagged. Each ``federatedCredentials`` entry becomes a
+``FederatedIdentityCredential`` (issuer, subject, audience) so that, for example, an AKS
+service account signs in as the identity with no secret at all. A managed identity has no
+password or certificate to create, so nothing here (or anywhere) issues one for it.
+
+The Databricks service principal of a managed identity uses the identity's client id as its
+application id (``client_ids``); ``principal_ids`` are the Entra object ids, for Azure role
+assignments. Deleting an identity changes both ids and breaks every trust and grant made to it.
+
+Azure refuses concurrent writes of federated credentials on one identity, so the credentials
+of an identity are created one after another.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +21,69 @@ from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
+import pulumi_azure_native.managedidentity as managedidentity
 
-from components._base import type_token
+from components._base import child, type_token
 from settings import Settings
-from settings.model import ServicePrincipal
+from settings.model import IdentityFederatedCredential, ServicePrincipal
 
 
 @dataclass(frozen=True)
 class ManagedIdentitiesArgs:
+    """The managed-identity service principals (by config key) and where to create them."""
+
     identities: dict[str, ServicePrincipal]  # kind managed-identity only
     resource_group_name: pulumi.Input[str]
     location: str
     tags: dict[str, str]
 
     @classmethod
-    def from_settings(cls, s: Settings, *, resource_group_name: pulumi.Input[str]) -> "ManagedIdentitiesArgs":
+    def from_settings(cls, s: Settings, *,
+                      resource_group_name: pulumi.Input[str]) -> ManagedIdentitiesArgs:
         ids = {k: sp for k, sp in s.service_principals.items() if sp.kind == "managed-identity"}
         return cls(identities=ids, resource_group_name=resource_group_name, location=s.location,
                    tags=s.all_tags)
 
 
 class ManagedIdentities(pulumi.ComponentResource):
+    """The user-assigned identities and their federated credentials; outputs by config key."""
+
     client_ids: dict[str, pulumi.Output[str]]
+    principal_ids: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: ManagedIdentitiesArgs,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__(type_token("identity", "ManagedIdentities"), name, None, opts)
+        self._name = name
+        self._args = args
         self.client_ids = {}
-        self.register_outputs({"clientIds": self.client_ids})
+        self.principal_ids = {}
+        for key, sp in args.identities.items():
+            identity = self._identity(key, sp)
+            self._federated_credentials(key, identity, sp.federated_credentials)
+            self.client_ids[key] = identity.client_id
+            self.principal_ids[key] = identity.principal_id
+        self.register_outputs({"clientIds": self.client_ids, "principalIds": self.principal_ids})
+
+    def _identity(self, key: str, sp: ServicePrincipal) -> managedidentity.UserAssignedIdentity:
+        return managedidentity.UserAssignedIdentity(
+            f"{self._name}-{key}",
+            resource_name_=sp.display_name,
+            resource_group_name=self._args.resource_group_name,
+            location=self._args.location,
+            tags=self._args.tags,
+            opts=child(self))
+
+    def _federated_credentials(self, key: str, identity: managedidentity.UserAssignedIdentity,
+                               credentials: dict[str, IdentityFederatedCredential]) -> None:
+        previous: Optional[managedidentity.FederatedIdentityCredential] = None
+        for fk, fc in credentials.items():
+            previous = managedidentity.FederatedIdentityCredential(
+                f"{self._name}-{key}-{fk}",
+                federated_identity_credential_resource_name=fk,
+                resource_name_=identity.name,
+                resource_group_name=self._args.resource_group_name,
+                issuer=fc.issuer,
+                subject=fc.subject,
+                audiences=[fc.audience],
+                opts=child(self, depends_on=[previous] if previous else None))

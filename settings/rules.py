@@ -264,6 +264,30 @@ def redirect_uris(parts: Parts, fail: Fail) -> None:
                  value=uri)
 
 
+# A user-assigned managed identity's resource name (it is also its Entra display name), and
+# the name of a federated identity credential on it (Microsoft.ManagedIdentity naming rules).
+_UAMI_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
+_FIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$")
+
+
+@rule("service_principals")
+def managed_identity_names(parts: Parts, fail: Fail) -> None:
+    """A managed identity's displayName becomes an Azure resource name; its credential keys too."""
+    for k, sp in parts["service_principals"].items():
+        if sp.kind != "managed-identity":
+            continue
+        if not _UAMI_NAME.match(sp.display_name):
+            fail(key("servicePrincipals", k, "displayName"), "names a user-assigned managed "
+                 "identity, so it must be a valid Azure resource name",
+                 "use 3-128 letters, digits, '-' or '_', starting with a letter or digit "
+                 "(e.g. mi-dbx-prod-risk-agent)", value=sp.display_name)
+        for fk in sp.federated_credentials:
+            if not _FIC_NAME.match(fk):
+                fail(key("servicePrincipals", k, "federatedCredentials", fk), "becomes the name "
+                     "of a federated identity credential, which needs 3-120 characters",
+                     "use a longer key, e.g. 'aks-<service-account>'", value=fk)
+
+
 # --- network ----------------------------------------------------------------------------
 
 @rule("network")
@@ -341,6 +365,56 @@ def prod_has_lock(parts: Parts, fail: Fail) -> None:
         fail(key("replacementLock"), "prod stacks must pin the properties whose change replaces "
              "the workspace", "add `replacementLock: {workspaceName, location, "
              "managedResourceGroupName, resourceGroupName}` with the deployed values")
+
+
+# --- workspace features -----------------------------------------------------------------
+
+@rule("workspace")
+def customer_managed_keys(parts: Parts, fail: Fail) -> None:
+    """Azure needs name, version and vault URI for each customer-managed key it is given."""
+    cmk = parts["workspace"].customer_managed_keys
+    if cmk is None:
+        return
+    path = ("workspace", "customerManagedKeys")
+    if not cmk.key_vault_uri.startswith("https://"):
+        fail(key(*path, "keyVaultUri"), "must be the https URI of the key vault",
+             "use e.g. https://kv-name.vault.azure.net/", value=cmk.key_vault_uri)
+    slots = (("managedServices", cmk.managed_services_key_name, cmk.managed_services_key_version),
+             ("managedDisks", cmk.managed_disks_key_name, cmk.managed_disks_key_version))
+    if not any(name for _, name, _ in slots):
+        fail(key(*path), "names no key", "set managedServicesKeyName and/or "
+             "managedDisksKeyName with their versions, or remove customerManagedKeys")
+    for slot, name, version in slots:
+        if name and not version:
+            fail(key(*path, f"{slot}KeyVersion"), "Azure Databricks needs the key version "
+                 "together with the key name", "add the key's current version (the last "
+                 "segment of its key identifier)")
+        if version and not name:
+            fail(key(*path, f"{slot}KeyName"), "a key version without its key name",
+                 f"add `{slot}KeyName`, or remove `{slot}KeyVersion`")
+
+
+@rule("workspace")
+def enhanced_security_compliance(parts: Parts, fail: Fail) -> None:
+    """The compliance security profile turns on monitoring and cluster updates with it."""
+    esc = parts["workspace"].enhanced_security_compliance
+    if esc is None:
+        return
+    path = ("workspace", "enhancedSecurityCompliance")
+    if esc.enabled:
+        for field, value in (("automaticClusterUpdate", esc.automatic_cluster_update),
+                             ("enhancedSecurityMonitoring", esc.enhanced_security_monitoring)):
+            if not value:
+                fail(key(*path, field), "the compliance security profile always enables "
+                     "automatic cluster update and enhanced security monitoring",
+                     f"set `{field}: true`, or `enabled: false`", value=value)
+    elif esc.compliance_standards:
+        fail(key(*path, "complianceStandards"), "compliance standards apply through the "
+             "compliance security profile, which is disabled", "set `enabled: true` or remove "
+             "complianceStandards", value=esc.compliance_standards)
+    if "NONE" in esc.compliance_standards and len(esc.compliance_standards) > 1:
+        fail(key(*path, "complianceStandards"), "'NONE' cannot be combined with a standard",
+             "remove 'NONE'", value=esc.compliance_standards)
 
 
 # --- provisioning -----------------------------------------------------------------------
@@ -481,3 +555,36 @@ def _production_rights(parts: Parts, principal: str, model: Model, levels: list[
              "principals may move model versions to production",
              f"grant it to the release service principal instead, or record why under "
              f"`models.{ppath[1]}.exceptions.{principal}: <reason>`", value=levels)
+
+
+# --- Databricks identity mapping ---------------------------------------------------------
+
+# Built-in Databricks groups: a mapped group with one of these names would become a grant to
+# every user of the workspace or account.
+RESERVED_GROUP_NAMES = ("users", "admins", "account users")
+
+
+@rule("groups")
+def reserved_group_names(parts: Parts, fail: Fail) -> None:
+    for k, group in parts["groups"].items():
+        if group.role is not None and group.display_name.casefold() in RESERVED_GROUP_NAMES:
+            fail(key("groups", k, "displayName"), "is the name of a built-in Databricks group; "
+                 "mapping it would grant access to every user", "give the Entra group its own "
+                 "name, e.g. 'sg-dbx-<env>-<team>'", value=group.display_name)
+
+
+@rule("databricks", "models", "groups")
+def unity_catalog_needs_account_groups(parts: Parts, fail: Fail) -> None:
+    """Workspace-local groups (identityMode: workspace) cannot hold Unity Catalog privileges."""
+    if parts["databricks"].identity_mode != "workspace":
+        return
+    groups: dict[str, Group] = parts["groups"]
+    for mk, model in parts["models"].items():
+        if model.registry != "unity-catalog":
+            continue
+        for principal in model.permissions:
+            if principal in groups:
+                fail(key("models", mk, "permissions", principal), "names a group, but with "
+                     "`databricks.identityMode: workspace` groups are workspace-local and cannot "
+                     "be granted Unity Catalog privileges", "use `identityMode: account`, or "
+                     "grant this model to service principals only", value=principal)
