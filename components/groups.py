@@ -1,4 +1,11 @@
-"""Entra ID security groups from config (issue 3 fills the resources)."""
+"""Entra ID security groups from config.
+
+Membership is owned by Entra (access reviews, PIM, dynamic rules, HR provisioning): a group is
+declared without ``members``, so the provider never reconciles who is in it and the number of
+resources does not grow with people. The one exception is a group's explicit ``members`` list,
+bounded by settings (25 at most), for small setups: one ``GroupMember`` per member, named after
+the member's object id so that reordering the list replaces nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +13,58 @@ from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
+import pulumi_azuread as azuread
 
-from components._base import type_token
+from components._base import child, type_token
 from settings import Settings
 from settings.model import Group
 
 
 @dataclass(frozen=True)
 class GroupsArgs:
+    """Inputs of :class:`EntraGroups`: the groups by config key, and prod protection."""
+
     groups: dict[str, Group]
     protect: bool
 
     @classmethod
-    def from_settings(cls, s: Settings) -> "GroupsArgs":
+    def from_settings(cls, s: Settings) -> GroupsArgs:
         return cls(groups=dict(s.groups), protect=s.protect and s.is_prod)
 
 
+def unique_members(group: Group) -> list[str]:
+    """The explicit members, each once, in config order (object ids are case-insensitive)."""
+    return list(dict.fromkeys(m.lower() for m in group.members))
+
+
 class EntraGroups(pulumi.ComponentResource):
+    """One security group per config key; ``object_ids`` maps each key to its object id."""
+
     object_ids: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: GroupsArgs,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__(type_token("groups", "EntraGroups"), name, None, opts)
-        self.object_ids = {}
+        self.object_ids = {key: self._group(name, key, spec, args.protect)
+                           for key, spec in args.groups.items()}
         self.register_outputs({"objectIds": self.object_ids})
+
+    def _group(self, name: str, key: str, spec: Group, protect: bool) -> pulumi.Output[str]:
+        group = azuread.Group(
+            f"{name}-{key}",
+            display_name=spec.display_name,
+            description=spec.description,
+            owners=list(spec.owners),
+            security_enabled=True,
+            mail_enabled=False,
+            prevent_duplicate_names=True,
+            opts=child(self, protect=protect),
+        )
+        for member in unique_members(spec):
+            azuread.GroupMember(
+                f"{name}-{key}-member-{member}",
+                group_object_id=group.object_id,
+                member_object_id=member,
+                opts=child(self),
+            )
+        return group.object_id
