@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any, Optional, Protocol, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -32,17 +32,24 @@ from pulumi_policy import (
 
 from ._sdk import is_unknown_sentinel, raw
 
-ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation], None]
-StackCheck = Callable[[StackValidationArgs, ReportViolation], None]
+
+class Report(Protocol):
+    """The ``report_violation`` callback the SDK passes (its ``urn`` argument is optional)."""
+
+    def __call__(self, message: str, urn: Optional[str] = None) -> None: ...
+
+
+ResourceCheck = Callable[[ResourceValidationArgs, Report], None]
+StackCheck = Callable[[StackValidationArgs, Report], None]
 Path = tuple[Any, ...]
 
 
 class _Unknown:
     """Marker returned by :func:`peek` for a value that is not known during preview."""
 
-    _instance: Optional["_Unknown"] = None
+    _instance: Optional[_Unknown] = None
 
-    def __new__(cls) -> "_Unknown":
+    def __new__(cls) -> _Unknown:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -199,7 +206,7 @@ def depends_on(resource: PolicyResource, prop: str, target: PolicyResource) -> b
 
 def now_utc() -> datetime:
     """The current time (UTC); one place so tests and rules agree on the clock."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_rfc3339(value: str) -> Optional[datetime]:
@@ -211,7 +218,7 @@ def parse_rfc3339(value: str) -> Optional[datetime]:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 _GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
@@ -358,7 +365,7 @@ def resource_rule(
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if wanted and canonical_type(args.resource_type) not in wanted:
             return
-        check(args, report)
+        check(args, cast(Report, report))
 
     validate.__doc__ = check.__doc__
     return ResourceValidationPolicy(
@@ -389,10 +396,14 @@ def stack_rule(
     url: Optional[str] = None,
 ) -> StackValidationPolicy:
     """A stack policy (runs once over every resource of the stack)."""
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        check(args, cast(Report, report))
+
+    validate.__doc__ = check.__doc__
     return StackValidationPolicy(
         name=name,
         description=description,
-        validate=check,
+        validate=validate,
         enforcement_level=enforcement,
         config_schema=schema(config) if config else None,
         severity=severity,

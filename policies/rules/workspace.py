@@ -7,7 +7,6 @@ from typing import Any, Optional
 from pulumi_policy import (
     EnforcementLevel,
     PolicyResource,
-    ReportViolation,
     ResourceValidationArgs,
     Severity,
     StackValidationArgs,
@@ -16,6 +15,7 @@ from pulumi_policy import (
 from ._common import (
     UNKNOWN,
     Controls,
+    Report,
     config_int,
     config_strings,
     depends_on,
@@ -123,7 +123,9 @@ def _workspace_ref(value: Any, workspace: PolicyResource) -> Optional[bool]:
     return isinstance(name, str) and value.lower().endswith(suffix)
 
 
-def _refers(source: PolicyResource, prop: str, value: Any, target: PolicyResource) -> Optional[bool]:
+def _refers(
+    source: PolicyResource, prop: str, value: Any, target: PolicyResource
+) -> Optional[bool]:
     """True via a property dependency or a matching id; None when undecidable in preview."""
     if depends_on(source, prop, target):
         return True
@@ -135,7 +137,7 @@ def _refers(source: PolicyResource, prop: str, value: Any, target: PolicyResourc
 # ---------------------------------------------------------------------------------------------
 
 
-def check_premium_sku(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def check_premium_sku(args: ResourceValidationArgs, report: Report) -> None:
     """The workspace SKU must be premium."""
     sku = read(args.props, "sku", "name")
     if sku is None:
@@ -147,7 +149,7 @@ def check_premium_sku(args: ResourceValidationArgs, report: ReportViolation) -> 
         )
 
 
-def check_vnet_injection(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def check_vnet_injection(args: ResourceValidationArgs, report: Report) -> None:
     """The workspace must be deployed into a customer-managed VNet."""
     required = ("customVirtualNetworkId", "customPublicSubnetName", "customPrivateSubnetName")
     missing = [name for name in required if not is_set(_param(args.props, name))]
@@ -159,7 +161,7 @@ def check_vnet_injection(args: ResourceValidationArgs, report: ReportViolation) 
         )
 
 
-def check_no_public_ip(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def check_no_public_ip(args: ResourceValidationArgs, report: Report) -> None:
     """Cluster nodes must not get public IP addresses."""
     value = read(args.props, "parameters", "enableNoPublicIp", "value")
     if value is not True:
@@ -170,7 +172,7 @@ def check_no_public_ip(args: ResourceValidationArgs, report: ReportViolation) ->
         )
 
 
-def check_public_network_access(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def check_public_network_access(args: ResourceValidationArgs, report: Report) -> None:
     """Public network access must be disabled and back-end NSG rules left to Private Link."""
     access = read(args.props, "publicNetworkAccess")
     if access != "Disabled":
@@ -211,7 +213,7 @@ def _ui_api_links(endpoint: PolicyResource, workspace: PolicyResource) -> list[O
     return results
 
 
-def check_private_endpoint(args: StackValidationArgs, report: ReportViolation) -> None:
+def check_private_endpoint(args: StackValidationArgs, report: Report) -> None:
     """Every workspace needs a private endpoint for the databricks_ui_api sub-resource."""
     endpoints = of_type(args.resources, PRIVATE_ENDPOINT)
     for workspace in of_type(args.resources, WORKSPACE):
@@ -253,12 +255,24 @@ def _diagnostic_problems(setting: PolicyResource, required: list[str]) -> list[s
     return problems
 
 
-def check_diagnostic_logs(args: StackValidationArgs, report: ReportViolation) -> None:
+def _diagnostic_target(setting: PolicyResource) -> Any:
+    """The resource a diagnostic setting is attached to: ``resourceUri``, else its id's prefix."""
+    uri = peek(setting.props, "resourceUri")
+    if uri is not None:
+        return uri
+    own_id = peek(setting.props, "id")
+    marker = "/providers/microsoft.insights/diagnosticsettings/"
+    if isinstance(own_id, str) and marker in own_id.lower():
+        return own_id[: own_id.lower().index(marker)]
+    return None
+
+
+def check_diagnostic_logs(args: StackValidationArgs, report: Report) -> None:
     """Every workspace streams all its resource logs to a Log Analytics workspace."""
     required = config_strings(args.get_config(), "requiredLogCategories", DEFAULT_LOG_CATEGORIES)
     settings = of_type(args.resources, DIAGNOSTIC_SETTING)
     for workspace in of_type(args.resources, WORKSPACE):
-        decided = {s.urn: _refers(s, "resourceUri", peek(s.props, "resourceUri"), workspace)
+        decided = {s.urn: _refers(s, "resourceUri", _diagnostic_target(s), workspace)
                    for s in settings}
         targeting = [s for s in settings if decided[s.urn] is True]
         if not targeting:
@@ -284,7 +298,7 @@ def check_diagnostic_logs(args: StackValidationArgs, report: ReportViolation) ->
             )
 
 
-def check_log_retention(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def check_log_retention(args: ResourceValidationArgs, report: Report) -> None:
     """The Log Analytics workspace keeps logs for at least the configured number of days."""
     minimum = config_int(args.get_config(), "minRetentionDays", 365)
     days = read(args.props, "retentionInDays")
@@ -299,7 +313,7 @@ def check_log_retention(args: ResourceValidationArgs, report: ReportViolation) -
         report(f"retentionInDays is {int(days)}; set it to at least {minimum}.")
 
 
-def check_customer_managed_keys(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def check_customer_managed_keys(args: ResourceValidationArgs, report: Report) -> None:
     """Managed services, managed disks and DBFS are encrypted with customer-managed keys."""
     sources = {
         "managed services (encryption.entities.managedServices)": read(
@@ -327,7 +341,7 @@ def _subnet_name(subnet: PolicyResource) -> Any:
 
 
 def _same_vnet(subnet: PolicyResource, vnet_id: Any) -> bool:
-    """False only when both the subnet's VNet name and the workspace VNet id are known and differ."""
+    """False only when the subnet's VNet name and the workspace VNet id are known and differ."""
     vnet_name = peek(subnet.props, "virtualNetworkName")
     if not isinstance(vnet_name, str) or not isinstance(vnet_id, str):
         return True
@@ -371,7 +385,7 @@ def _subnet_problems(subnet: PolicyResource) -> list[str]:
     return problems
 
 
-def check_subnets(args: StackValidationArgs, report: ReportViolation) -> None:
+def check_subnets(args: StackValidationArgs, report: Report) -> None:
     """Workspace subnets are delegated to Databricks and associated with an NSG."""
     subnets = of_type(args.resources, SUBNET)
     for workspace in of_type(args.resources, WORKSPACE):
@@ -393,7 +407,7 @@ def check_subnets(args: StackValidationArgs, report: ReportViolation) -> None:
                 )
 
 
-def check_required_tags(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def check_required_tags(args: ResourceValidationArgs, report: Report) -> None:
     """Taggable Azure resources carry every required tag with a non-empty value."""
     required = config_strings(args.get_config(), "requiredTags", DEFAULT_REQUIRED_TAGS)
     tags = read(args.props, "tags")
@@ -405,7 +419,7 @@ def check_required_tags(args: ResourceValidationArgs, report: ReportViolation) -
         )
 
 
-def check_protect(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def check_protect(args: ResourceValidationArgs, report: Report) -> None:
     """Critical resources are declared with ``protect=True``."""
     protected = config_strings(args.get_config(), "protectedTypes", DEFAULT_PROTECTED_TYPES)
     if not is_type(args.resource_type, *protected):
@@ -462,7 +476,9 @@ POLICIES = [
             soc2=("CC6.6",), iso27001=("A.8.20",), cis=("v5.0.0-2.1",),
             azure_policy=(AP_NO_PUBLIC_IP,),
         ),
-        remediation="Set parameters.enableNoPublicIp={'value': True} (secure cluster connectivity).",
+        remediation=(
+            "Set parameters.enableNoPublicIp={'value': True} (secure cluster connectivity)."
+        ),
     ),
     resource_rule(
         name="databricks-workspace-public-network-access-disabled",
@@ -526,7 +542,7 @@ POLICIES = [
         check=check_log_retention,
         severity=Severity.MEDIUM,
         controls=Controls(soc2=("CC7.2",), iso27001=("A.8.15",)),
-        remediation="Set retentionInDays on the operationalinsights Workspace to the minimum or more.",
+        remediation="Set retentionInDays on the Log Analytics workspace to the minimum or more.",
         config={
             "minRetentionDays": integer_property(365, "Minimum retentionInDays.", minimum=30),
         },

@@ -1,0 +1,311 @@
+"""Entra ID conditional access rules protecting Azure Databricks sign-ins."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from pulumi_policy import (
+    PolicyResource,
+    ResourceValidationArgs,
+    Severity,
+    StackValidationArgs,
+)
+
+from ._common import (
+    AZURE_DATABRICKS_APP_ID,
+    UNKNOWN,
+    Controls,
+    Report,
+    config_int,
+    config_strings,
+    depends_on,
+    elements,
+    integer_property,
+    is_set,
+    label,
+    lower,
+    of_type,
+    peek,
+    raw_elements,
+    read,
+    read_all,
+    resource_rule,
+    stack_rule,
+    string_list_property,
+)
+from .entra import signin_apps
+
+DOMAIN = "conditional-access"
+
+CA_POLICY = "azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy"
+NAMED_LOCATION = "azuread:index/namedLocation:NamedLocation"
+
+# Microsoft Graph conditionalAccessPolicy.state / clientAppTypes / builtInControls values.
+ENABLED = "enabled"
+REPORT_ONLY = "enabledForReportingButNotEnforced"
+ACTIVE_STATES = (ENABLED, REPORT_ONLY)
+LEGACY_CLIENT_APP_TYPES = ("exchangeActiveSync", "other")
+
+
+@dataclass(frozen=True)
+class Target:
+    """An application whose sign-ins conditional access must cover."""
+
+    description: str
+    client_id: Any  # a string, UNKNOWN, or None when not exported
+    resource: Optional[PolicyResource]
+
+    def shown_id(self) -> str:
+        """The client id for messages."""
+        return self.client_id if isinstance(self.client_id, str) else "<client id>"
+
+
+def databricks_targets(resources: list[PolicyResource]) -> list[Target]:
+    """The first-party Azure Databricks app and every sign-in application of the stack."""
+    first_party = f"Azure Databricks ({AZURE_DATABRICKS_APP_ID})"
+    targets = [Target(first_party, AZURE_DATABRICKS_APP_ID, None)]
+    for app in signin_apps(resources):
+        targets.append(
+            Target(f"sign-in application {label(app)}", peek(app.props, "clientId"), app)
+        )
+    return targets
+
+
+def _includes(policy: PolicyResource, target: Target) -> Optional[bool]:
+    """Does the policy include the target application? None when undecidable in preview."""
+    included = peek(policy.props, "conditions", "applications", "includedApplications")
+    if included is UNKNOWN:
+        return None
+    entries = raw_elements(included)
+    known = {lower(e) for e in entries if isinstance(e, str)}
+    if "all" in known:
+        return True
+    if isinstance(target.client_id, str) and target.client_id.lower() in known:
+        return True
+    has_unknown = UNKNOWN in entries or target.client_id is UNKNOWN
+    if has_unknown and target.resource and depends_on(policy, "conditions", target.resource):
+        return True
+    return None if has_unknown else False
+
+
+def _excludes(policy: PolicyResource, target: Target) -> bool:
+    """True when the policy explicitly excludes the target application."""
+    excluded = raw_elements(
+        peek(policy.props, "conditions", "applications", "excludedApplications")
+    )
+    known = {lower(e) for e in excluded if isinstance(e, str)}
+    return isinstance(target.client_id, str) and target.client_id.lower() in known
+
+
+def _targets_users(policy: PolicyResource) -> bool:
+    """True when the policy applies to some users, groups or roles."""
+    users = ("includedUsers", "includedGroups", "includedRoles")
+    return any(is_set(peek(policy.props, "conditions", "users", key)) for key in users)
+
+
+def _controls(policy: PolicyResource) -> list[Any]:
+    """The built-in grant controls of the policy."""
+    return read_all(policy.props, "grantControls", "builtInControls") or []
+
+
+def requires_mfa(policy: PolicyResource) -> bool:
+    """True when every sign-in the policy applies to must complete MFA."""
+    controls = _controls(policy)
+    operator = read(policy.props, "grantControls", "operator")
+    strength = peek(policy.props, "grantControls", "authenticationStrengthPolicyId")
+    exclusive = operator == "AND" or len(controls) <= 1
+    if is_set(strength) and exclusive:
+        return True
+    return "mfa" in controls and exclusive
+
+
+def blocks_legacy_auth(policy: PolicyResource) -> bool:
+    """True when the policy blocks the legacy-authentication client app types."""
+    types = read_all(policy.props, "conditions", "clientAppTypes") or []
+    return set(LEGACY_CLIENT_APP_TYPES) <= set(types) and "block" in _controls(policy)
+
+
+def uncovered(
+    resources: list[PolicyResource], qualifies: Callable[[PolicyResource], bool]
+) -> list[Target]:
+    """Databricks targets that no active, qualifying, user-targeting policy includes."""
+    policies = [
+        p
+        for p in of_type(resources, CA_POLICY)
+        if read(p.props, "state") in ACTIVE_STATES and _targets_users(p) and qualifies(p)
+    ]
+    missing: list[Target] = []
+    for target in databricks_targets(resources):
+        decisions = [(p, _includes(p, target)) for p in policies if not _excludes(p, target)]
+        if any(decision is True for _, decision in decisions):
+            continue
+        undecided = [p for p, decision in decisions if decision is None]
+        if undecided:
+            if target.resource is not None:
+                read(target.resource.props, "clientId")
+            for policy in undecided:
+                read_all(policy.props, "conditions", "applications", "includedApplications")
+        missing.append(target)
+    return missing
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------------
+
+
+def check_break_glass(args: ResourceValidationArgs, report: Report) -> None:
+    """Active policies exclude the break-glass group(s)."""
+    if read(args.props, "state") not in ACTIVE_STATES:
+        return
+    break_glass = config_strings(args.get_config(), "breakGlassGroupObjectIds", [])
+    if not break_glass:
+        if not is_set(peek(args.props, "conditions", "users", "excludedGroups")):
+            report(
+                "conditions.users.excludedGroups is empty and breakGlassGroupObjectIds is not "
+                "configured; exclude the break-glass group and list its object id in the policy "
+                "config."
+            )
+        return
+    excluded = read_all(args.props, "conditions", "users", "excludedGroups") or []
+    present = {lower(e) for e in excluded}
+    missing = [g for g in break_glass if g.lower() not in present]
+    if missing:
+        report(
+            f"conditions.users.excludedGroups does not contain break-glass group(s) {missing}; "
+            "exclude them so the emergency access accounts are never locked out."
+        )
+
+
+def check_mfa(args: StackValidationArgs, report: Report) -> None:
+    """Sign-ins to the Databricks applications require MFA."""
+    for target in uncovered(args.resources, requires_mfa):
+        report(
+            f"{target.description} is not covered by an enabled or report-only conditional access "
+            "policy that requires MFA; add a policy whose "
+            f"conditions.applications.includedApplications contains '{target.shown_id()}' (or "
+            "'All') with grantControls.builtInControls=['mfa'].",
+            target.resource.urn if target.resource else None,
+        )
+
+
+def check_legacy_auth(args: StackValidationArgs, report: Report) -> None:
+    """Legacy authentication to the Databricks applications is blocked."""
+    for target in uncovered(args.resources, blocks_legacy_auth):
+        report(
+            f"legacy authentication to {target.description} is not blocked; add a policy with "
+            "conditions.clientAppTypes=['exchangeActiveSync', 'other'], "
+            "grantControls.builtInControls=['block'] and includedApplications containing "
+            f"'{target.shown_id()}' (or 'All').",
+            target.resource.urn if target.resource else None,
+        )
+
+
+def check_enabled(args: ResourceValidationArgs, report: Report) -> None:
+    """Production policies are enforced, not report-only."""
+    state = read(args.props, "state")
+    if state != ENABLED:
+        report(
+            f"state is '{state}'; set state='enabled' in production (report-only and disabled "
+            "policies do not protect sign-ins)."
+        )
+
+
+def check_trusted_ranges(args: ResourceValidationArgs, report: Report) -> None:
+    """Trusted named locations list narrow egress ranges only."""
+    if read(args.props, "ip", "trusted") is not True:
+        return
+    config = args.get_config()
+    minimum = {
+        4: config_int(config, "minTrustedPrefixLengthIpv4", 24),
+        6: config_int(config, "minTrustedPrefixLengthIpv6", 48),
+    }
+    for entry in elements(read(args.props, "ip", "ipRanges")):
+        try:
+            network = ipaddress.ip_network(str(entry), strict=False)
+        except ValueError:
+            report(f"ipRanges entry '{entry}' is not a valid CIDR range.")
+            continue
+        if network.prefixlen < minimum[network.version]:
+            report(
+                f"trusted range '{entry}' is broader than /{minimum[network.version]}; trust only "
+                "your specific egress ranges."
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# Policies
+# ---------------------------------------------------------------------------------------------
+
+POLICIES = [
+    resource_rule(
+        name="ca-break-glass-excluded",
+        description="Active conditional access policies exclude the break-glass group(s).",
+        domain=DOMAIN,
+        types=[CA_POLICY],
+        check=check_break_glass,
+        severity=Severity.CRITICAL,
+        controls=Controls(soc2=("A1.2", "CC6.1"), iso27001=("A.5.15", "A.5.30")),
+        remediation=(
+            "Add the break-glass group object id(s) to conditions.users.excludedGroups of every "
+            "enabled or report-only policy and list them in breakGlassGroupObjectIds."
+        ),
+        config={
+            "breakGlassGroupObjectIds": string_list_property(
+                [], "Object ids of the emergency-access groups every policy must exclude."
+            ),
+        },
+    ),
+    stack_rule(
+        name="ca-mfa-for-databricks",
+        description="Sign-ins to Azure Databricks and its sign-in applications require MFA.",
+        domain=DOMAIN,
+        check=check_mfa,
+        severity=Severity.CRITICAL,
+        controls=Controls(soc2=("CC6.1",), iso27001=("A.8.5",)),
+        remediation=(
+            "Declare a ConditionalAccessPolicy (state enabled) including the Databricks app ids "
+            "(or 'All'), the Databricks user groups, and grantControls.builtInControls=['mfa']."
+        ),
+    ),
+    resource_rule(
+        name="ca-policies-enabled",
+        description="Conditional access policies are enforced, not report-only (production).",
+        domain=DOMAIN,
+        types=[CA_POLICY],
+        check=check_enabled,
+        severity=Severity.HIGH,
+        controls=Controls(soc2=("CC6.1",), iso27001=("A.8.5", "A.5.15")),
+        remediation="Set state='enabled' once the report-only results have been reviewed.",
+    ),
+    stack_rule(
+        name="ca-block-legacy-auth",
+        description="Legacy authentication to Azure Databricks applications is blocked.",
+        domain=DOMAIN,
+        check=check_legacy_auth,
+        severity=Severity.HIGH,
+        controls=Controls(soc2=("CC6.1",), iso27001=("A.8.5",)),
+        remediation=(
+            "Declare a ConditionalAccessPolicy with conditions.clientAppTypes="
+            "['exchangeActiveSync', 'other'], grantControls.builtInControls=['block'] and the "
+            "Databricks app ids."
+        ),
+    ),
+    resource_rule(
+        name="ca-named-location-narrow-trusted-ranges",
+        description="Trusted named locations contain only narrow IP ranges.",
+        domain=DOMAIN,
+        types=[NAMED_LOCATION],
+        check=check_trusted_ranges,
+        severity=Severity.MEDIUM,
+        controls=Controls(soc2=("CC6.1", "CC6.6"), iso27001=("A.8.20", "A.5.15")),
+        remediation="List only your egress (NAT/VPN) ranges in a trusted NamedLocation.",
+        config={
+            "minTrustedPrefixLengthIpv4": integer_property(24, "Narrowest allowed IPv4 prefix."),
+            "minTrustedPrefixLengthIpv6": integer_property(48, "Narrowest allowed IPv6 prefix."),
+        },
+    ),
+]

@@ -1,0 +1,270 @@
+"""Credential hygiene: no plaintext secrets in inputs, outputs or provider configuration."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
+
+from ._common import (
+    STACK_TYPE,
+    Controls,
+    Report,
+    canonical_type,
+    config_int,
+    integer_property,
+    is_set,
+    now_utc,
+    of_type,
+    peek,
+    read,
+    resource_rule,
+    stack_rule,
+)
+from ._sdk import is_secret, is_unknown_sentinel, raw
+
+DOMAIN = "secrets"
+
+KEY_VAULT_SECRET = "azure-native:keyvault:Secret"
+SYNCHRONIZATION_SECRET = "azuread:index/synchronizationSecret:SynchronizationSecret"
+
+# Property names that hold credentials (matched on the last path segment, case-insensitive).
+_SECRET_NAME = re.compile(
+    r"(password|passwd|secret|token|apikey|privatekey|connectionstring|sharedkey|accesskey|"
+    r"clientcertificate|credentials)$",
+    re.IGNORECASE,
+)
+_FLAG_NAME = re.compile(r"^(disable|enable|use|is|has|allow|require)[A-Z]")
+# Paths whose generic name ("value") holds a credential for a specific resource type.
+_TYPED_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    KEY_VAULT_SECRET: (("properties", "value"),),
+    SYNCHRONIZATION_SECRET: (("credentials", "*", "value"),),
+    "databricks:index/secret:Secret": (("stringValue",),),
+}
+# Paths whose credential-like name is not a credential (e.g. the name of a UC securable).
+_NOT_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "databricks:index/grants:Grants": (("secret",), ("credential",)),
+}
+SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("an Entra ID client secret", re.compile(r"[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}")),
+    ("a Databricks personal access token", re.compile(r"dapi[0-9a-f]{32}")),
+    ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")),
+    ("a GitHub token", re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})")),
+)
+PROVIDER_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "pulumi:providers:azure-native": (
+        "clientSecret", "clientCertificatePassword", "clientCertificatePath",
+    ),
+    "pulumi:providers:azuread": (
+        "clientSecret", "clientSecretFilePath", "clientCertificate", "clientCertificatePassword",
+        "clientCertificatePath",
+    ),
+    "pulumi:providers:databricks": (
+        "token", "password", "clientSecret", "azureClientSecret", "googleCredentials",
+    ),
+}
+
+Path = tuple[Any, ...]
+
+
+def walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every scalar leaf of a property tree as (path, raw value); never trips unknown checks."""
+    container = raw(value)
+    if isinstance(container, Mapping):
+        for key in container:
+            yield from walk(container[key], path + (key,))
+    elif isinstance(container, Sequence) and not isinstance(container, str):
+        for index, item in enumerate(container):
+            yield from walk(item, path + (index,))
+    else:
+        yield path, container
+
+
+def format_path(path: Path) -> str:
+    """``("credentials", 0, "value")`` -> ``credentials[0].value``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _matches(path: Path, pattern: tuple[str, ...]) -> bool:
+    """Does a concrete path match a pattern where ``*`` stands for any list index?"""
+    return len(path) == len(pattern) and all(
+        p == "*" and isinstance(k, int) or p == k for k, p in zip(path, pattern, strict=True)
+    )
+
+
+def is_secret_path(resource_type: str, path: Path) -> bool:
+    """True when the property at ``path`` holds a credential by its name or position."""
+    token = canonical_type(resource_type)
+    if any(_matches(path, p) for p in _TYPED_SECRET_PATHS.get(token, ())):
+        return True
+    if any(_matches(path, p) for p in _NOT_SECRET_PATHS.get(token, ())):
+        return False
+    names = [part for part in path if isinstance(part, str)]
+    if not names or not isinstance(path[-1], str):
+        return False
+    return _SECRET_NAME.search(names[-1]) is not None and not _FLAG_NAME.match(names[-1])
+
+
+def looks_like(value: str) -> str:
+    """What credential a plaintext string looks like ("" when none)."""
+    for kind, pattern in SECRET_PATTERNS:
+        if pattern.search(value):
+            return kind
+    return ""
+
+
+def _is_plain_credential(value: Any) -> bool:
+    """A non-empty, non-secret string that is not a boolean flag."""
+    return (
+        isinstance(value, str)
+        and not is_secret(value)
+        and value.strip() != ""
+        and value.lower() not in ("true", "false")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------------
+
+
+def check_plaintext_inputs(args: ResourceValidationArgs, report: Report) -> None:
+    """Credential-like inputs are Pulumi secrets, and no input contains a known credential."""
+    for path, value in walk(args.props):
+        shown = format_path(path)
+        if is_secret_path(args.resource_type, path) and _is_plain_credential(value):
+            if is_unknown_sentinel(value):
+                read(args.props, *path)  # computed and not secret: the SDK reports it
+            report(
+                f"{shown} holds a credential in plaintext; pass it as a Pulumi secret "
+                "(pulumi.Output.secret(...) or config.require_secret(...))."
+            )
+            continue
+        if isinstance(value, str) and not is_secret(value):
+            kind = looks_like(value)
+            if kind:
+                report(
+                    f"{shown} contains what looks like {kind} in plaintext; keep credentials out "
+                    "of resource inputs (Key Vault) or pass them as Pulumi secrets."
+                )
+
+
+def check_stack_outputs(args: StackValidationArgs, report: Report) -> None:
+    """Stack outputs never carry secrets."""
+    for stack in of_type(args.resources, STACK_TYPE):
+        for path, value in walk(stack.props):
+            if not path:
+                continue
+            shown = format_path(path)
+            if is_secret(value):
+                problem = "is a secret"
+            elif is_secret_path(STACK_TYPE, path) and _is_plain_credential(value):
+                if is_unknown_sentinel(value):
+                    read(stack.props, *path)  # computed and not secret: the SDK reports it
+                problem = "is named like a credential"
+            elif isinstance(value, str) and looks_like(value):
+                problem = f"looks like {looks_like(value)}"
+            else:
+                continue
+            report(
+                f"stack output '{shown}' {problem}; do not export credentials as stack outputs - "
+                "let consumers read them from Key Vault.",
+                stack.urn,
+            )
+
+
+def check_key_vault_expiry(args: ResourceValidationArgs, report: Report) -> None:
+    """Key Vault secrets expire within the configured lifetime."""
+    maximum = config_int(args.get_config(), "maxLifetimeDays", 365)
+    expires = read(args.props, "properties", "attributes", "expires")
+    if expires is None:
+        report(
+            "properties.attributes.expires is not set; set an expiry (seconds since the epoch) "
+            f"at most {maximum} days ahead and rotate the secret before it."
+        )
+        return
+    if isinstance(expires, bool) or not isinstance(expires, (int, float)):
+        report(f"properties.attributes.expires is {expires!r}, not seconds since the epoch.")
+        return
+    days = (float(expires) - now_utc().timestamp()) / 86400.0
+    if days > maximum:
+        report(
+            f"properties.attributes.expires is {int(days)} days from now; set it at most "
+            f"{maximum} days ahead."
+        )
+
+
+def check_provider_credentials(args: ResourceValidationArgs, report: Report) -> None:
+    """Providers authenticate with federated/managed identities, not static credentials."""
+    for key in PROVIDER_CREDENTIALS.get(args.resource_type, ()):
+        if is_set(peek(args.props, key)):
+            report(
+                f"provider input '{key}' configures a static credential; authenticate with OIDC "
+                "workload identity federation or a managed identity instead."
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# Policies
+# ---------------------------------------------------------------------------------------------
+
+SECRET_CONTROLS = Controls(soc2=("CC6.1", "CC6.7"), iso27001=("A.5.17", "A.8.12", "A.8.24"))
+
+POLICIES = [
+    resource_rule(
+        name="no-plaintext-secrets-in-inputs",
+        description="Credentials in resource inputs are Pulumi secrets.",
+        domain=DOMAIN,
+        types=(),
+        check=check_plaintext_inputs,
+        severity=Severity.CRITICAL,
+        controls=SECRET_CONTROLS,
+        remediation=(
+            "Wrap credential inputs with pulumi.Output.secret(...) or read them with "
+            "config.require_secret(...); never hard-code tokens, client secrets or keys."
+        ),
+    ),
+    stack_rule(
+        name="no-secrets-in-stack-outputs",
+        description="Stack outputs carry no secrets.",
+        domain=DOMAIN,
+        check=check_stack_outputs,
+        severity=Severity.HIGH,
+        controls=SECRET_CONTROLS,
+        remediation="Remove the output; store the credential in Key Vault and export its name.",
+    ),
+    resource_rule(
+        name="key-vault-secret-expiry",
+        description="Key Vault secrets have an expiry within the maximum lifetime.",
+        domain=DOMAIN,
+        types=[KEY_VAULT_SECRET],
+        check=check_key_vault_expiry,
+        severity=Severity.MEDIUM,
+        controls=Controls(
+            soc2=("CC6.1",), iso27001=("A.5.17",),
+            azure_policy=("98728c90-32c7-4049-8429-847dc0f4fe37",),
+        ),
+        remediation="Set properties.attributes.expires (epoch seconds) and rotate before expiry.",
+        config={
+            "maxLifetimeDays": integer_property(365, "Maximum secret lifetime in days.", minimum=1),
+        },
+    ),
+    resource_rule(
+        name="providers-no-static-credentials",
+        description="Providers do not authenticate with static credentials.",
+        domain=DOMAIN,
+        types=tuple(PROVIDER_CREDENTIALS),
+        check=check_provider_credentials,
+        severity=Severity.HIGH,
+        controls=Controls(soc2=("CC6.1",), iso27001=("A.5.17", "A.8.5")),
+        remediation=(
+            "Use OIDC (useOidc / auth_type 'github-oidc-azure') or managed identity in CI and "
+            "Azure CLI locally; remove client secrets, certificates, tokens and passwords."
+        ),
+    ),
+]

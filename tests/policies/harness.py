@@ -1,0 +1,678 @@
+"""Drive the policy pack's real analyzer servicer in-process, the way the Pulumi engine does.
+
+* :func:`capture_pack_arguments` runs ``policies/__main__.py`` with the servicer class swapped
+  for a recorder, so the tests use exactly the name, policies and enforcement level the CLI
+  would (no gRPC server is started).
+* :class:`Pack` wraps a fresh ``_PolicyAnalyzerServicer`` and speaks protobuf to it:
+  ``ConfigureStack``, ``GetAnalyzerInfo``, ``Configure`` (per-policy config resolved from a
+  ``--policy-pack-config`` style dict as the engine resolves it), ``Analyze`` and
+  ``AnalyzeStack``. Values are marshalled like the engine marshals them: unknowns as the
+  sentinel string, secrets as signature objects.
+* The ``*()`` factories build one compliant resource per type; :meth:`Res.set` breaks one thing.
+"""
+
+from __future__ import annotations
+
+import copy
+import runpy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Optional
+
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import analyzer_pb2 as pb
+from pulumi_policy import EnforcementLevel
+from pulumi_policy import policy as policy_module
+
+POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
+PACK_NAME = "databricks-ml-entra-baseline"
+PACK_VERSION = "0.0.1"  # what the Python SDK reports; the CLI uses PulumiPolicy.yaml's version
+PROJECT = "databricks-ml-entra"
+STACK = "prod"
+
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+class _UnknownValue:
+    """Stands for a computed value the engine does not know during preview."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _UnknownValue()
+DELETE = object()  # pass to Res.set to remove a property
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value the engine treats as a Pulumi secret."""
+
+    value: Any
+
+
+def marshal(value: Any) -> Any:
+    """Encode a Python value as the engine puts it on the wire (KeepUnknowns, KeepSecrets)."""
+    if value is UNKNOWN:
+        return UNKNOWN_STRING
+    if isinstance(value, Secret):
+        return {SIG_KEY: SECRET_SIG, "value": marshal(value.value)}
+    if isinstance(value, Mapping):
+        return {str(k): marshal(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [marshal(v) for v in value]
+    return value
+
+
+def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    """A protobuf Struct of marshalled properties."""
+    message = struct_pb2.Struct()
+    message.update(marshal(props))
+    return message
+
+
+# ---------------------------------------------------------------------------------------------
+# Resources
+# ---------------------------------------------------------------------------------------------
+
+
+def _split(path: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in path.split(".")]
+
+
+@dataclass(frozen=True)
+class Res:
+    """One resource registration: inputs (``props``), extra outputs and options."""
+
+    type: str
+    name: str
+    props: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    protect: bool = False
+    delete_before_replace: Optional[bool] = None
+    parent: str = ""
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def urn(self) -> str:
+        return f"urn:pulumi:{STACK}::{PROJECT}::{self.type}::{self.name}"
+
+    def set(self, path: str, value: Any) -> Res:
+        """A copy with the (dotted) input property ``path`` set, or removed with DELETE."""
+        props = copy.deepcopy(self.props)
+        *parents, last = _split(path)
+        node: Any = props
+        for key in parents:
+            node = node.setdefault(key, {}) if isinstance(node, dict) else node[key]
+        if value is DELETE:
+            del node[last]
+        elif isinstance(node, list) and last == len(node):
+            node.append(value)
+        else:
+            node[last] = value
+        return replace(self, props=props)
+
+    def set_output(self, key: str, value: Any) -> Res:
+        """A copy with an extra (output-only) property, seen by AnalyzeStack only."""
+        return replace(self, outputs={**self.outputs, key: value})
+
+    def with_(self, **changes: Any) -> Res:
+        """A copy with other fields changed (protect, delete_before_replace, name, ...)."""
+        return replace(self, **changes)
+
+    def depends(self, prop: str, *targets: Res) -> Res:
+        """A copy whose input ``prop`` was computed from the targets' outputs."""
+        deps = {**self.property_dependencies, prop: tuple(t.urn for t in targets)}
+        return replace(self, property_dependencies=deps)
+
+    def options(self) -> pb.AnalyzerResourceOptions:
+        return pb.AnalyzerResourceOptions(
+            protect=self.protect,
+            deleteBeforeReplace=bool(self.delete_before_replace),
+            deleteBeforeReplaceDefined=self.delete_before_replace is not None,
+            parent=self.parent,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagnostics
+# ---------------------------------------------------------------------------------------------
+
+LEVELS = {pb.ADVISORY: "advisory", pb.MANDATORY: "mandatory", pb.DISABLED: "disabled",
+          pb.REMEDIATE: "remediate"}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One AnalyzeDiagnostic, with the message split from the description the SDK prepends."""
+
+    policy: str
+    message: str
+    level: str
+    urn: str
+    severity: int
+    full_message: str
+
+
+def _diagnostics(response: pb.AnalyzeResponse) -> list[Diagnostic]:
+    result = []
+    for d in response.diagnostics:
+        prefix = d.description + "\n"
+        text = d.message[len(prefix):] if d.message.startswith(prefix) else d.message
+        result.append(Diagnostic(d.policyName, text, LEVELS[d.enforcementLevel], d.urn,
+                                 d.severity, d.message))
+    return result
+
+
+def preview_message(policy: str, kind: str, path: str) -> str:
+    """The advisory the SDK emits when ``policy`` reads an unknown value."""
+    return (
+        f"can't run policy '{policy}' from policy pack '{PACK_NAME}@v{PACK_VERSION}' during "
+        f"preview: {kind} value at .{path} can't be known during preview"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The pack
+# ---------------------------------------------------------------------------------------------
+
+
+class _CapturedError(Exception):
+    """Raised by the recorder to stop PolicyPack before it starts a gRPC server."""
+
+    def __init__(self, args: tuple[Any, ...]) -> None:
+        super().__init__("captured")
+        self.args_ = args
+
+
+_CAPTURED: Optional[tuple[Any, ...]] = None
+
+
+def capture_pack_arguments() -> tuple[Any, ...]:
+    """The positional arguments PolicyPack in policies/__main__.py passes to the servicer."""
+    global _CAPTURED
+    if _CAPTURED is not None:
+        return _CAPTURED
+    original = policy_module._PolicyAnalyzerServicer
+
+    def recorder(*args: Any) -> None:
+        raise _CapturedError(args)
+
+    policy_module._PolicyAnalyzerServicer = recorder  # type: ignore[assignment,misc]
+    try:
+        runpy.run_path(str(POLICIES_DIR / "__main__.py"), run_name="__main__")
+    except _CapturedError as captured:
+        _CAPTURED = captured.args_
+    finally:
+        policy_module._PolicyAnalyzerServicer = original  # type: ignore[misc]
+    if _CAPTURED is None:
+        raise AssertionError("policies/__main__.py did not construct a PolicyPack")
+    return _CAPTURED
+
+
+def _level(value: Any) -> int:
+    return {
+        "advisory": pb.ADVISORY,
+        "mandatory": pb.MANDATORY,
+        "disabled": pb.DISABLED,
+        "remediate": pb.REMEDIATE,
+    }[EnforcementLevel(value).value]
+
+
+class Pack:
+    """The pack's analyzer servicer plus engine-like request builders."""
+
+    def __init__(self) -> None:
+        self.servicer = policy_module._PolicyAnalyzerServicer(*capture_pack_arguments())
+
+    def info(self) -> pb.AnalyzerInfo:
+        return self.servicer.GetAnalyzerInfo(None, None)
+
+    def configure_stack(self, stack: str = STACK, tags: Optional[dict[str, str]] = None) -> None:
+        request = pb.AnalyzerStackConfigureRequest(
+            stack=stack, project=PROJECT, organization="contoso", dry_run=True, tags=tags or {}
+        )
+        self.servicer.ConfigureStack(request, None)
+
+    def configure(self, config: Optional[Mapping[str, Any]] = None) -> None:
+        """Send per-policy config resolved like the engine: defaults, then "all", then policy."""
+        config = config or {}
+        request = pb.ConfigureAnalyzerRequest()
+        for info in self.info().policies:
+            level = info.enforcementLevel
+            properties: dict[str, Any] = {
+                key: prop["default"]
+                for key, prop in info.configSchema.properties.items()
+                if "default" in prop
+            }
+            if "all" in config:
+                level = _level(config["all"])
+            entry = config.get(info.name)
+            if isinstance(entry, str):
+                level = _level(entry)
+            elif isinstance(entry, Mapping):
+                if "enforcementLevel" in entry:
+                    level = _level(entry["enforcementLevel"])
+                properties.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+            policy_config = pb.PolicyConfig(enforcementLevel=level)
+            policy_config.properties.update(properties)
+            request.policyConfig[info.name].CopyFrom(policy_config)
+        self.servicer.Configure(request, None)
+
+    def analyze(self, res: Res) -> list[Diagnostic]:
+        request = pb.AnalyzeRequest(
+            type=res.type, urn=res.urn, name=res.name, properties=to_struct(res.props),
+            options=res.options(),
+        )
+        return _diagnostics(self.servicer.Analyze(request, None))
+
+    def analyze_stack(self, resources: Iterable[Res]) -> list[Diagnostic]:
+        request = pb.AnalyzeStackRequest()
+        for res in resources:
+            item = pb.AnalyzerResource(
+                type=res.type, urn=res.urn, name=res.name,
+                properties=to_struct({**res.props, **res.outputs}),
+                options=res.options(), parent=res.parent,
+                dependencies=sorted(
+                    {u for urns in res.property_dependencies.values() for u in urns}
+                ),
+            )
+            for prop, urns in res.property_dependencies.items():
+                item.propertyDependencies[prop].urns.extend(urns)
+            request.resources.append(item)
+        return _diagnostics(self.servicer.AnalyzeStack(request, None))
+
+    def messages(self, res: Res, policy: str) -> list[str]:
+        """Messages of ``policy`` for one resource (Analyze)."""
+        return [d.message for d in self.analyze(res) if d.policy == policy]
+
+    def stack_messages(self, resources: Iterable[Res], policy: str) -> list[str]:
+        """Messages of ``policy`` for a stack (AnalyzeStack)."""
+        return [d.message for d in self.analyze_stack(resources) if d.policy == policy]
+
+
+def load_config(name: str) -> dict[str, Any]:
+    """A config file from policies/config."""
+    import json
+
+    return json.loads((POLICIES_DIR / "config" / f"{name}.json").read_text())
+
+
+# ---------------------------------------------------------------------------------------------
+# Compliant resources
+# ---------------------------------------------------------------------------------------------
+
+SUBSCRIPTION = "00000000-0000-0000-0000-00000000a001"
+RG_NAME = "rg-ml-prod"
+RG_ID = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG_NAME}"
+VNET_NAME = "vnet-ml"
+VNET_ID = f"{RG_ID}/providers/Microsoft.Network/virtualNetworks/{VNET_NAME}"
+NSG_ID = f"{RG_ID}/providers/Microsoft.Network/networkSecurityGroups/nsg-dbw"
+WORKSPACE_NAME = "dbw-ml-prod"
+WORKSPACE_ID = f"{RG_ID}/providers/Microsoft.Databricks/workspaces/{WORKSPACE_NAME}"
+LOG_ANALYTICS_ID = f"{RG_ID}/providers/Microsoft.OperationalInsights/workspaces/log-ml-prod"
+KEY_VAULT_URI = "https://kv-ml-prod.vault.azure.net/"
+HOST_SUBNET = "snet-dbw-host"
+CONTAINER_SUBNET = "snet-dbw-container"
+
+DATABRICKS_APP_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
+DATABRICKS_USER_IMPERSONATION = "739272be-e143-11e8-9f32-f2801f1b9fd1"
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+GRAPH_USER_READ = "e1fe6dd8-ba31-4d61-89e7-88639da4683d"
+DIRECTORY_READ_WRITE_ALL = "19dbc75e-c2e2-444c-a770-ec69d8559fc7"
+ROLE_MANAGEMENT_READ_WRITE = "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8"
+SIGNIN_CLIENT_ID = "11111111-1111-4111-8111-111111111111"
+SIGNIN_APP_OBJECT_ID = "22222222-2222-4222-8222-222222222222"
+DEPLOYER_APP_ID = "33333333-3333-4333-8333-333333333333"
+RELEASE_APP_ID = "44444444-4444-4444-8444-444444444444"
+OWNER_ID = "55555555-5555-4555-8555-555555555555"
+ML_GROUP_ID = "66666666-6666-4666-8666-666666666666"
+BREAK_GLASS_GROUP_ID = "77777777-7777-4777-8777-777777777777"
+CLIENT_SECRET_LIKE = "xYz8Q~abcdefghijklmnopqrstuvwxyz01234567"
+DATABRICKS_PAT_LIKE = "dapi" + "0123456789abcdef" * 2
+TAGS = {
+    "owner": "ml-platform",
+    "cost-center": "cc-4711",
+    "environment": "prod",
+    "data-classification": "confidential",
+}
+
+AN = "azure-native"
+
+
+def _days_from_now(days: float) -> datetime:
+    return datetime.now(UTC) + timedelta(days=days)
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def resource_group() -> Res:
+    return Res(f"{AN}:resources:ResourceGroup", RG_NAME,
+               {"resourceGroupName": RG_NAME, "location": "westeurope", "tags": dict(TAGS)},
+               protect=True)
+
+
+def virtual_network() -> Res:
+    return Res(f"{AN}:network:VirtualNetwork", VNET_NAME, {
+        "virtualNetworkName": VNET_NAME, "resourceGroupName": RG_NAME,
+        "addressSpace": {"addressPrefixes": ["10.20.0.0/16"]}, "tags": dict(TAGS)})
+
+
+def network_security_group() -> Res:
+    return Res(f"{AN}:network:NetworkSecurityGroup", "nsg-dbw", {
+        "networkSecurityGroupName": "nsg-dbw", "resourceGroupName": RG_NAME, "tags": dict(TAGS)})
+
+
+def subnet(name: str = HOST_SUBNET, prefix: str = "10.20.1.0/24") -> Res:
+    return Res(f"{AN}:network:Subnet", name, {
+        "subnetName": name, "virtualNetworkName": VNET_NAME, "resourceGroupName": RG_NAME,
+        "addressPrefix": prefix,
+        "delegations": [{"name": "databricks", "serviceName": "Microsoft.Databricks/workspaces"}],
+        "networkSecurityGroup": {"id": NSG_ID}})
+
+
+def workspace() -> Res:
+    key = {"keyVaultUri": KEY_VAULT_URI, "keyName": "dbw-cmk", "keyVersion": "0123456789abcdef"}
+    return Res(f"{AN}:databricks:Workspace", WORKSPACE_NAME, {
+        "workspaceName": WORKSPACE_NAME, "resourceGroupName": RG_NAME, "location": "westeurope",
+        "managedResourceGroupId": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-dbw-managed",
+        "sku": {"name": "premium"},
+        "publicNetworkAccess": "Disabled",
+        "requiredNsgRules": "NoAzureDatabricksRules",
+        "parameters": {
+            "customVirtualNetworkId": {"value": VNET_ID},
+            "customPublicSubnetName": {"value": HOST_SUBNET},
+            "customPrivateSubnetName": {"value": CONTAINER_SUBNET},
+            "enableNoPublicIp": {"value": True},
+            "encryption": {"value": {"keySource": "Microsoft.Keyvault", **key}},
+        },
+        "encryption": {"entities": {
+            "managedServices": {"keySource": "Microsoft.Keyvault", "keyVaultProperties": key},
+            "managedDisk": {"keySource": "Microsoft.Keyvault", "keyVaultProperties": key},
+        }},
+        "tags": dict(TAGS),
+    }, outputs={"id": WORKSPACE_ID}, protect=True)
+
+
+def private_endpoint() -> Res:
+    return Res(f"{AN}:network:PrivateEndpoint", "pe-dbw-ui-api", {
+        "privateEndpointName": "pe-dbw-ui-api", "resourceGroupName": RG_NAME,
+        "subnet": {"id": f"{VNET_ID}/subnets/snet-pe"},
+        "privateLinkServiceConnections": [{
+            "name": "dbw-ui-api", "privateLinkServiceId": WORKSPACE_ID,
+            "groupIds": ["databricks_ui_api"]}],
+        "tags": dict(TAGS)})
+
+
+def log_analytics() -> Res:
+    return Res(f"{AN}:operationalinsights:Workspace", "log-ml-prod", {
+        "workspaceName": "log-ml-prod", "resourceGroupName": RG_NAME,
+        "sku": {"name": "PerGB2018"}, "retentionInDays": 365, "tags": dict(TAGS)},
+        outputs={"id": LOG_ANALYTICS_ID}, protect=True)
+
+
+def diagnostic_setting() -> Res:
+    return Res(f"{AN}:monitor:DiagnosticSetting", "diag-dbw", {
+        "name": "diag-dbw", "resourceUri": WORKSPACE_ID, "workspaceId": LOG_ANALYTICS_ID,
+        "logs": [{"categoryGroup": "allLogs", "enabled": True}]})
+
+
+def user_assigned_identity() -> Res:
+    return Res(f"{AN}:managedidentity:UserAssignedIdentity", "id-deployer", {
+        "resourceName": "id-deployer", "resourceGroupName": RG_NAME, "tags": dict(TAGS)})
+
+
+def key_vault_secret() -> Res:
+    return Res(f"{AN}:keyvault:Secret", "kv-secret-signin", {
+        "secretName": "signin-client-secret", "vaultName": "kv-ml-prod",
+        "resourceGroupName": RG_NAME, "tags": dict(TAGS),
+        "properties": {"value": Secret(CLIENT_SECRET_LIKE),
+                       "attributes": {"expires": _days_from_now(90).timestamp()}}})
+
+
+def application() -> Res:
+    return Res("azuread:index/application:Application", "app-databricks-signin", {
+        "displayName": "Databricks ML sign-in", "signInAudience": "AzureADMyOrg",
+        "owners": [OWNER_ID],
+        "web": {"redirectUris": ["https://adb-1234567890.12.azuredatabricks.net/login.html"],
+                "implicitGrant": {"accessTokenIssuanceEnabled": False,
+                                  "idTokenIssuanceEnabled": False}},
+        "requiredResourceAccesses": [
+            {"resourceAppId": DATABRICKS_APP_ID, "resourceAccesses": [
+                {"id": DATABRICKS_USER_IMPERSONATION, "type": "Scope"}]},
+            {"resourceAppId": GRAPH_APP_ID, "resourceAccesses": [
+                {"id": GRAPH_USER_READ, "type": "Scope"}]},
+        ],
+        "groupMembershipClaims": ["ApplicationGroup"],
+    }, outputs={"clientId": SIGNIN_CLIENT_ID, "objectId": SIGNIN_APP_OBJECT_ID})
+
+
+def service_principal() -> Res:
+    return Res("azuread:index/servicePrincipal:ServicePrincipal", "sp-databricks-signin", {
+        "clientId": SIGNIN_CLIENT_ID, "appRoleAssignmentRequired": True, "owners": [OWNER_ID]})
+
+
+def application_password(name: str = "pwd-signin-a", relative: str = "4320h") -> Res:
+    return Res("azuread:index/applicationPassword:ApplicationPassword", name, {
+        "applicationId": f"/applications/{SIGNIN_APP_OBJECT_ID}", "displayName": name,
+        "endDateRelative": relative})
+
+
+def federated_credential() -> Res:
+    return Res(
+        "azuread:index/applicationFederatedIdentityCredential:"
+        "ApplicationFederatedIdentityCredential", "fic-github-prod", {
+            "applicationId": f"/applications/{SIGNIN_APP_OBJECT_ID}",
+            "displayName": "github-prod",
+            "issuer": "https://token.actions.githubusercontent.com",
+            "subject": "repo:contoso/ml-platform:environment:prod",
+            "audiences": ["api://AzureADTokenExchange"]})
+
+
+def entra_group() -> Res:
+    return Res("azuread:index/group:Group", "grp-ml-engineers", {
+        "displayName": "ml-engineers", "securityEnabled": True, "mailEnabled": False,
+        "owners": [OWNER_ID]}, outputs={"objectId": ML_GROUP_ID}, protect=True)
+
+
+def ca_mfa_policy() -> Res:
+    return Res("azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy", "ca-mfa", {
+        "displayName": "Databricks: require MFA", "state": "enabled",
+        "conditions": {
+            "clientAppTypes": ["all"],
+            "applications": {"includedApplications": [DATABRICKS_APP_ID, SIGNIN_CLIENT_ID]},
+            "users": {"includedGroups": [ML_GROUP_ID], "excludedGroups": [BREAK_GLASS_GROUP_ID]},
+        },
+        "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}})
+
+
+def ca_legacy_policy() -> Res:
+    return Res("azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy", "ca-legacy", {
+        "displayName": "Block legacy authentication", "state": "enabled",
+        "conditions": {
+            "clientAppTypes": ["exchangeActiveSync", "other"],
+            "applications": {"includedApplications": ["All"]},
+            "users": {"includedUsers": ["All"], "excludedGroups": [BREAK_GLASS_GROUP_ID]},
+        },
+        "grantControls": {"operator": "OR", "builtInControls": ["block"]}})
+
+
+def named_location() -> Res:
+    return Res("azuread:index/namedLocation:NamedLocation", "nl-corp-egress", {
+        "displayName": "Corporate egress", "ip": {"ipRanges": ["203.0.113.0/28"], "trusted": True}})
+
+
+def databricks_group() -> Res:
+    return Res("databricks:index/group:Group", "dbx-ml-engineers", {
+        "displayName": "ml-engineers", "externalId": ML_GROUP_ID})
+
+
+def databricks_service_principal() -> Res:
+    return Res("databricks:index/servicePrincipal:ServicePrincipal", "dbx-sp-deployer", {
+        "applicationId": DEPLOYER_APP_ID, "displayName": "deployer"})
+
+
+def permission_assignment() -> Res:
+    return Res("databricks:index/permissionAssignment:PermissionAssignment", "pa-ml-engineers", {
+        "groupName": "ml-engineers", "permissions": ["USER"]})
+
+
+def model_permissions(name: str = "perm-model-churn", model_id: str = "churn-model-id") -> Res:
+    return Res("databricks:index/permissions:Permissions", name, {
+        "registeredModelId": model_id,
+        "accessControls": [
+            {"groupName": "admins", "permissionLevel": "CAN_MANAGE"},
+            {"servicePrincipalName": DEPLOYER_APP_ID, "permissionLevel": "CAN_MANAGE"},
+            {"servicePrincipalName": RELEASE_APP_ID,
+             "permissionLevel": "CAN_MANAGE_PRODUCTION_VERSIONS"},
+            {"groupName": "ml-engineers", "permissionLevel": "CAN_MANAGE_STAGING_VERSIONS"},
+            {"groupName": "users", "permissionLevel": "CAN_READ"},
+        ]}, protect=True)
+
+
+def registered_model() -> Res:
+    return Res("databricks:index/registeredModel:RegisteredModel", "uc-model-churn", {
+        "catalogName": "ml", "schemaName": "models", "name": "churn"})
+
+
+def catalog_grants() -> Res:
+    return Res("databricks:index/grants:Grants", "grants-catalog-ml", {
+        "catalog": "ml", "grants": [
+            {"principal": "ml-engineers", "privileges": ["USE_CATALOG"]},
+            {"principal": DEPLOYER_APP_ID, "privileges": ["ALL_PRIVILEGES"]}]}, protect=True)
+
+
+def schema_grants() -> Res:
+    return Res("databricks:index/grants:Grants", "grants-schema-models", {
+        "schema": "ml.models", "grants": [
+            {"principal": "ml-engineers", "privileges": ["USE_SCHEMA"]}]}, protect=True)
+
+
+def model_grants() -> Res:
+    return Res("databricks:index/grants:Grants", "grants-model-churn", {
+        "model": "ml.models.churn", "grants": [
+            {"principal": "ml-engineers", "privileges": ["EXECUTE"]},
+            {"principal": DEPLOYER_APP_ID, "privileges": ["ALL_PRIVILEGES"]}]}, protect=True)
+
+
+def databricks_group_member(name: str = "gm-alice", member: str = "1001") -> Res:
+    return Res("databricks:index/groupMember:GroupMember", name, {
+        "groupId": "9001", "memberId": member})
+
+
+def azuread_group_member(name: str = "agm-alice", member: str = OWNER_ID) -> Res:
+    return Res("azuread:index/groupMember:GroupMember", name, {
+        "groupObjectId": ML_GROUP_ID, "memberObjectId": member})
+
+
+def azuread_provider() -> Res:
+    return Res("pulumi:providers:azuread", "azuread-oidc", {
+        "tenantId": "88888888-8888-4888-8888-888888888888", "useOidc": "true",
+        "oidcRequestToken": Secret("eyJ0eXAiOiJKV1QifQ.payload.signature")})
+
+
+def databricks_provider() -> Res:
+    return Res("pulumi:providers:databricks", "databricks-ws", {
+        "host": "https://adb-1234567890.12.azuredatabricks.net",
+        "azureWorkspaceResourceId": WORKSPACE_ID, "authType": "azure-cli"})
+
+
+def stack_resource() -> Res:
+    return Res("pulumi:pulumi:Stack", f"{PROJECT}-{STACK}", {
+        "workspaceUrl": "https://adb-1234567890.12.azuredatabricks.net",
+        "signInClientId": SIGNIN_CLIENT_ID})
+
+
+def compliant_stack() -> list[Res]:
+    """A complete stack that every rule accepts."""
+    return [
+        stack_resource(), azuread_provider(), databricks_provider(),
+        resource_group(), virtual_network(), network_security_group(),
+        subnet(HOST_SUBNET, "10.20.1.0/24"), subnet(CONTAINER_SUBNET, "10.20.2.0/24"),
+        workspace(), private_endpoint(), log_analytics(), diagnostic_setting(),
+        user_assigned_identity(), key_vault_secret(),
+        application(), service_principal(),
+        application_password("pwd-signin-a", "4320h"),
+        application_password("pwd-signin-b", "2160h"),
+        federated_credential(), entra_group(), ca_mfa_policy(), ca_legacy_policy(),
+        named_location(),
+        databricks_group(), databricks_service_principal(), permission_assignment(),
+        registered_model(), model_permissions(), catalog_grants(), schema_grants(), model_grants(),
+        databricks_group_member(), azuread_group_member(),
+    ]
+
+
+def swap(resources: list[Res], *replacements: Res, drop: Iterable[str] = ()) -> list[Res]:
+    """The stack with same-named resources replaced, others appended, ``drop`` names removed."""
+    by_name = {r.name: r for r in replacements}
+    dropped = set(drop)
+    result = [by_name.pop(r.name, r) for r in resources if r.name not in dropped]
+    return result + list(by_name.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Test cases
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One expectation for one rule.
+
+    ``target`` is a single resource (Analyze) or a list of resources (AnalyzeStack).
+    ``expected`` lists the rule's exact messages; for a preview case use
+    :func:`preview_message`, which is reported at advisory level.
+    ``config`` overrides per-policy properties on top of prod.json.
+    """
+
+    rule: str
+    id: str
+    target: Any
+    expected: tuple[str, ...]
+    config: Optional[Mapping[str, Any]] = None
+
+    def run(self, pack: Pack) -> list[Diagnostic]:
+        """Configure ``pack`` (if needed) and return the rule's diagnostics."""
+        if self.config is not None:
+            merged = dict(load_config("prod"))
+            entry = merged.get(self.rule)
+            base = dict(entry) if isinstance(entry, Mapping) else {}
+            merged[self.rule] = {**base, **self.config}
+            pack.configure(merged)
+        if isinstance(self.target, Res):
+            found = pack.analyze(self.target)
+        else:
+            found = pack.analyze_stack(self.target)
+        return [d for d in found if d.policy == self.rule]
+
+
+def violation(rule: str, id: str, target: Any, *expected: str,
+              config: Optional[Mapping[str, Any]] = None) -> Case:
+    """The rule reports exactly ``expected`` (mandatory under prod.json)."""
+    return Case(rule, id, target, tuple(expected), config)
+
+
+def passes(rule: str, id: str, target: Any, config: Optional[Mapping[str, Any]] = None) -> Case:
+    """The rule reports nothing."""
+    return Case(rule, id, target, (), config)
+
+
+def preview(rule: str, id: str, target: Any, path: str, kind: str = "string",
+            config: Optional[Mapping[str, Any]] = None) -> Case:
+    """Reading an unknown value yields the SDK's advisory instead of a verdict or a crash."""
+    return Case(rule, f"{id}-unknown", target, (preview_message(rule, kind, path),), config)
+
+
+def check_case(pack: Pack, case: Case) -> None:
+    """Assert a case: messages match exactly; preview advisories are advisory, others mandatory."""
+    found = case.run(pack)
+    assert [d.message for d in found] == list(case.expected)
+    for diagnostic in found:
+        is_preview = diagnostic.message.startswith("can't run policy")
+        assert diagnostic.level == ("advisory" if is_preview else "mandatory"), diagnostic

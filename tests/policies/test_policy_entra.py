@@ -1,0 +1,287 @@
+"""Entra ID application, credential, service principal and group rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from policy_harness import (
+    DELETE,
+    DIRECTORY_READ_WRITE_ALL,
+    ROLE_MANAGEMENT_READ_WRITE,
+    SIGNIN_APP_OBJECT_ID,
+    UNKNOWN,
+    Case,
+    Res,
+    application,
+    application_password,
+    check_case,
+    compliant_stack,
+    entra_group,
+    federated_credential,
+    passes,
+    preview,
+    rfc3339,
+    service_principal,
+    swap,
+    violation,
+)
+
+SINGLE_TENANT = "entra-app-single-tenant"
+IMPLICIT = "entra-app-no-implicit-grant"
+REDIRECTS = "entra-app-redirect-uris-https"
+OWNERS = "entra-app-owners"
+GRAPH = "entra-app-no-privileged-graph-roles"
+GROUP_CLAIMS = "entra-app-group-claims-assigned-only"
+LIFETIME = "entra-app-password-lifetime"
+DBR = "entra-app-password-create-before-delete"
+OVERLAP = "entra-app-password-overlapping-slots"
+FEDERATED = "entra-federated-credential-pinned"
+ASSIGNMENT = "entra-signin-app-assignment-required"
+GROUP = "entra-group-security-settings"
+
+APP_ID = f"/applications/{SIGNIN_APP_OBJECT_ID}"
+USER_READ_ALL = "df021288-bdef-4463-88db-98f22de89214"
+PIN_FIX = (
+    "; use 'repo:<org>/<repo>:environment:<environment>' with a protected GitHub environment."
+)
+GRAPH_FIX = (
+    "; remove it (use a delegated scope) or add its id to allowedGraphAppRoles with a "
+    "justification."
+)
+
+
+def _stack(*replacements, drop=()):
+    return swap(compliant_stack(), *replacements, drop=drop)
+
+
+def _graph_role(role_id: str) -> Res:
+    return application().set("requiredResourceAccesses.1.resourceAccesses.1",
+                             {"id": role_id, "type": "Role"})
+
+
+def _in_days(days: float) -> str:
+    return rfc3339(datetime.now(UTC) + timedelta(days=days))
+
+
+def _managed_identity_credential(subject: str) -> Res:
+    return Res("azure-native:managedidentity:FederatedIdentityCredential", "mi-fic-github", {
+        "resourceName": "id-deployer", "resourceGroupName": "rg-ml-prod",
+        "federatedIdentityCredentialResourceName": "github-prod",
+        "issuer": "https://token.actions.githubusercontent.com", "subject": subject,
+        "audiences": ["api://AzureADTokenExchange"]})
+
+
+LATER = _in_days(400.5)
+
+CASES: list[Case] = [
+    # --- single tenant ---------------------------------------------------------------------
+    passes(SINGLE_TENANT, "my-org", application()),
+    passes(SINGLE_TENANT, "default-is-my-org", application().set("signInAudience", DELETE)),
+    violation(SINGLE_TENANT, "multi-tenant",
+              application().set("signInAudience", "AzureADMultipleOrgs"),
+              "signInAudience is 'AzureADMultipleOrgs'; set signInAudience='AzureADMyOrg' so "
+              "only accounts of this tenant can sign in."),
+    preview(SINGLE_TENANT, "audience", application().set("signInAudience", UNKNOWN),
+            "signInAudience"),
+    # --- implicit grant --------------------------------------------------------------------
+    passes(IMPLICIT, "off", application()),
+    violation(IMPLICIT, "id-tokens",
+              application().set("web.implicitGrant.idTokenIssuanceEnabled", True),
+              "web.implicitGrant.idTokenIssuanceEnabled is true; set it to false and use the "
+              "authorization code flow with PKCE."),
+    violation(IMPLICIT, "both", application().set(
+        "web.implicitGrant", {"accessTokenIssuanceEnabled": True, "idTokenIssuanceEnabled": True}),
+              "web.implicitGrant.accessTokenIssuanceEnabled is true; set it to false and use the "
+              "authorization code flow with PKCE.",
+              "web.implicitGrant.idTokenIssuanceEnabled is true; set it to false and use the "
+              "authorization code flow with PKCE."),
+    preview(IMPLICIT, "flag",
+            application().set("web.implicitGrant.accessTokenIssuanceEnabled", UNKNOWN),
+            "web.implicitGrant.accessTokenIssuanceEnabled"),
+    # --- redirect URIs ---------------------------------------------------------------------
+    passes(REDIRECTS, "https", application()),
+    violation(REDIRECTS, "http", application().set("web.redirectUris.1", "http://localhost/cb"),
+              "web.redirectUris contains non-HTTPS URI 'http://localhost/cb'; use https:// URIs."),
+    violation(REDIRECTS, "wildcard",
+              application().set("singlePageApplication.redirectUris",
+                                ["https://*.azuredatabricks.net/cb"]),
+              "singlePageApplication.redirectUris contains wildcard URI "
+              "'https://*.azuredatabricks.net/cb'; register each exact redirect URI."),
+    preview(REDIRECTS, "uri", application().set("web.redirectUris.0", UNKNOWN),
+            "web.redirectUris.0"),
+    # --- owners ----------------------------------------------------------------------------
+    passes(OWNERS, "one-owner", application()),
+    passes(OWNERS, "unknown-owners-count", application().set("owners", [UNKNOWN])),
+    violation(OWNERS, "none", application().set("owners", []),
+              "owners has 0 entries; set owners to at least 1 accountable object id(s) (e.g. the "
+              "deployer service principal and a human owner)."),
+    violation(OWNERS, "missing", application().set("owners", DELETE),
+              "owners has 0 entries; set owners to at least 1 accountable object id(s) (e.g. the "
+              "deployer service principal and a human owner)."),
+    violation(OWNERS, "configured-minimum", application(),
+              "owners has 1 entry; set owners to at least 2 accountable object id(s) (e.g. the "
+              "deployer service principal and a human owner).", config={"minOwners": 2}),
+    # --- Microsoft Graph application permissions -------------------------------------------
+    passes(GRAPH, "delegated-only", application()),
+    passes(GRAPH, "allow-listed", _graph_role(USER_READ_ALL),
+           config={"allowedGraphAppRoles": [USER_READ_ALL]}),
+    passes(GRAPH, "role-on-other-api", application().set(
+        "requiredResourceAccesses.0.resourceAccesses.0.type", "Role")),
+    violation(GRAPH, "directory-read-write", _graph_role(DIRECTORY_READ_WRITE_ALL),
+              f"requests Microsoft Graph application permission Directory.ReadWrite.All "
+              f"({DIRECTORY_READ_WRITE_ALL}) which allows privilege escalation to tenant admin"
+              + GRAPH_FIX),
+    violation(GRAPH, "role-management", _graph_role(ROLE_MANAGEMENT_READ_WRITE),
+              f"requests Microsoft Graph application permission RoleManagement.ReadWrite.Directory "
+              f"({ROLE_MANAGEMENT_READ_WRITE}) which allows privilege escalation to tenant admin"
+              + GRAPH_FIX),
+    violation(GRAPH, "other-role", _graph_role(USER_READ_ALL),
+              f"requests Microsoft Graph application permission {USER_READ_ALL}" + GRAPH_FIX),
+    preview(GRAPH, "type", application().set(
+        "requiredResourceAccesses.1.resourceAccesses.0.type", UNKNOWN),
+            "requiredResourceAccesses.1.resourceAccesses.0.type"),
+    # --- group claims ----------------------------------------------------------------------
+    passes(GROUP_CLAIMS, "application-group", application()),
+    violation(GROUP_CLAIMS, "all", application().set("groupMembershipClaims", ["All"]),
+              "groupMembershipClaims includes 'All' (security groups, distribution lists and "
+              "directory roles); use ['ApplicationGroup'] to emit only groups assigned to the "
+              "app."),
+    preview(GROUP_CLAIMS, "claims", application().set("groupMembershipClaims", [UNKNOWN]),
+            "groupMembershipClaims.0"),
+    # --- password lifetime -----------------------------------------------------------------
+    passes(LIFETIME, "180-days", application_password(relative="4320h")),
+    passes(LIFETIME, "end-date-within", application_password().set("endDateRelative", DELETE)
+           .set("endDate", _in_days(100))),
+    violation(LIFETIME, "one-year", application_password(relative="8760h"),
+              "endDateRelative '8760h' is 365 days; set it to at most 180 days (e.g. '4320h')."),
+    violation(LIFETIME, "configured-maximum", application_password(relative="2400h"),
+              "endDateRelative '2400h' is 100 days; set it to at most 90 days (e.g. '2160h').",
+              config={"maxLifetimeDays": 90}),
+    violation(LIFETIME, "not-a-duration", application_password(relative="6 months"),
+              "endDateRelative '6 months' is not a duration like '4320h'."),
+    violation(LIFETIME, "default-two-years", application_password().set(
+        "endDateRelative", DELETE),
+              "neither endDate nor endDateRelative is set, so the password defaults to a 2-year "
+              "lifetime; set endDateRelative to at most 180 days (e.g. '4320h')."),
+    violation(LIFETIME, "end-date-too-far", application_password().set(
+        "endDateRelative", DELETE).set("endDate", LATER),
+              f"endDate '{LATER}' is 400 days from now; set it at most 180 days ahead (or use "
+              "endDateRelative='4320h')."),
+    violation(LIFETIME, "bad-end-date", application_password().set(
+        "endDateRelative", DELETE).set("endDate", "next year"),
+              "endDate 'next year' is not an RFC 3339 timestamp."),
+    preview(LIFETIME, "relative", application_password(relative=UNKNOWN), "endDateRelative"),
+    preview(LIFETIME, "end-date", application_password().set("endDateRelative", DELETE)
+            .set("endDate", UNKNOWN), "endDate"),
+    # --- create before delete --------------------------------------------------------------
+    passes(DBR, "default", application_password()),
+    passes(DBR, "explicit-false", application_password().with_(delete_before_replace=False)),
+    violation(DBR, "delete-first", application_password().with_(delete_before_replace=True),
+              "deleteBeforeReplace is set; remove it so a replacement password is created before "
+              "the old one is deleted and a valid credential always exists."),
+    # --- overlapping password slots (stack) ------------------------------------------------
+    passes(OVERLAP, "two-slots", compliant_stack()),
+    passes(OVERLAP, "grouped-by-dependency", _stack(
+        application_password("pwd-signin-a").set("applicationId", UNKNOWN)
+        .depends("applicationId", application()),
+        application_password("pwd-signin-b", "2160h").set("applicationId", UNKNOWN)
+        .depends("applicationId", application()))),
+    passes(OVERLAP, "unknown-end-dates-skip-overlap", _stack(
+        application_password("pwd-signin-b").set("endDateRelative", UNKNOWN))),
+    violation(OVERLAP, "single-slot", _stack(drop=["pwd-signin-b"]),
+              f"application '{APP_ID}' has 1 password credential ('pwd-signin-a'); declare two "
+              "ApplicationPassword slots with staggered end dates so one can be rotated while the "
+              "other stays valid."),
+    violation(OVERLAP, "single-slot-by-dependency", _stack(
+        application_password("pwd-signin-a").set("applicationId", UNKNOWN)
+        .depends("applicationId", application()), drop=["pwd-signin-b"]),
+              "application 'app-databricks-signin' has 1 password credential ('pwd-signin-a'); "
+              "declare two ApplicationPassword slots with staggered end dates so one can be "
+              "rotated while the other stays valid."),
+    violation(OVERLAP, "short-overlap", _stack(application_password("pwd-signin-b", "480h")),
+              f"the password credentials of application '{APP_ID}' are valid together for only "
+              "20 days; stagger their end dates so two slots overlap by at least 30 days."),
+    violation(OVERLAP, "configured-overlap", compliant_stack(),
+              f"the password credentials of application '{APP_ID}' are valid together for only "
+              "90 days; stagger their end dates so two slots overlap by at least 120 days.",
+              config={"minOverlapDays": 120}),
+    preview(OVERLAP, "application", _stack(
+        application_password("pwd-signin-a").set("applicationId", UNKNOWN)), "applicationId"),
+    # --- federated credentials -------------------------------------------------------------
+    passes(FEDERATED, "environment", federated_credential()),
+    passes(FEDERATED, "managed-identity",
+           _managed_identity_credential("repo:contoso/ml-platform:environment:prod")),
+    passes(FEDERATED, "allowed-repository", federated_credential(),
+           config={"allowedRepositories": ["contoso/ml-platform"]}),
+    violation(FEDERATED, "branch", federated_credential().set(
+        "subject", "repo:contoso/ml-platform:ref:refs/heads/main"),
+              "subject 'repo:contoso/ml-platform:ref:refs/heads/main' trusts a branch or tag ref "
+              "instead of an environment" + PIN_FIX),
+    violation(FEDERATED, "wildcard", federated_credential().set(
+        "subject", "repo:contoso/*:environment:prod"),
+              "subject 'repo:contoso/*:environment:prod' contains a wildcard" + PIN_FIX),
+    violation(FEDERATED, "pull-request", federated_credential().set(
+        "subject", "repo:contoso/ml-platform:pull_request"),
+              "subject 'repo:contoso/ml-platform:pull_request' trusts pull_request workflows"
+              + PIN_FIX),
+    violation(FEDERATED, "no-environment", federated_credential().set(
+        "subject", "repo:contoso/ml-platform"),
+              "subject 'repo:contoso/ml-platform' is not pinned to a repository environment"
+              + PIN_FIX),
+    violation(FEDERATED, "managed-identity-branch", _managed_identity_credential(
+        "repo:contoso/ml-platform:ref:refs/heads/*"),
+              "subject 'repo:contoso/ml-platform:ref:refs/heads/*' contains a wildcard" + PIN_FIX),
+    violation(FEDERATED, "other-repository", federated_credential(),
+              "subject 'repo:contoso/ml-platform:environment:prod' names a repository outside "
+              "allowedRepositories" + PIN_FIX, config={"allowedRepositories": ["contoso/other"]}),
+    violation(FEDERATED, "issuer", federated_credential().set(
+        "issuer", "https://sts.windows.net/tenant/"),
+              "issuer 'https://sts.windows.net/tenant/' is not one of the allowed issuers "
+              "['https://token.actions.githubusercontent.com']."),
+    violation(FEDERATED, "audience", federated_credential().set("audiences", ["api://other"]),
+              "audiences is ['api://other']; set audiences=['api://AzureADTokenExchange']."),
+    preview(FEDERATED, "subject", federated_credential().set("subject", UNKNOWN), "subject"),
+    # --- assignment required (stack) -------------------------------------------------------
+    passes(ASSIGNMENT, "required", compliant_stack()),
+    passes(ASSIGNMENT, "joined-by-dependency", _stack(
+        service_principal().set("clientId", UNKNOWN).depends("clientId", application()))),
+    passes(ASSIGNMENT, "non-signin-app-needs-no-sp", _stack(
+        application().set("requiredResourceAccesses", []), drop=["sp-databricks-signin"])),
+    violation(ASSIGNMENT, "not-required", _stack(
+        service_principal().set("appRoleAssignmentRequired", False)),
+              "service principal 'sp-databricks-signin' of sign-in application "
+              "'app-databricks-signin' has appRoleAssignmentRequired False; set it to True so only "
+              "assigned users and groups can sign in."),
+    violation(ASSIGNMENT, "default", _stack(
+        service_principal().set("appRoleAssignmentRequired", DELETE)
+        .set("clientId", UNKNOWN).depends("clientId", application())),
+              "service principal 'sp-databricks-signin' of sign-in application "
+              "'app-databricks-signin' has appRoleAssignmentRequired not set (defaults to "
+              "False); set it to True so only assigned users and groups can sign in."),
+    violation(ASSIGNMENT, "no-service-principal", _stack(drop=["sp-databricks-signin"]),
+              "sign-in application 'app-databricks-signin' has no azuread ServicePrincipal in this "
+              "stack; create one with appRoleAssignmentRequired=True and assign the Databricks "
+              "groups."),
+    preview(ASSIGNMENT, "client-id", _stack(
+        application().set_output("clientId", UNKNOWN)), "clientId"),
+    # --- groups ----------------------------------------------------------------------------
+    passes(GROUP, "security-group", entra_group()),
+    violation(GROUP, "not-security", entra_group().set("securityEnabled", False),
+              "securityEnabled is not true; set securityEnabled=True for access-control groups."),
+    violation(GROUP, "mail", entra_group().set("mailEnabled", True),
+              "mailEnabled is true; set mailEnabled=False (do not mix access control and mail)."),
+    violation(GROUP, "no-owners", entra_group().set("owners", []),
+              "owners is empty; set owners so someone is accountable for the group's "
+              "membership."),
+    preview(GROUP, "security", entra_group().set("securityEnabled", UNKNOWN), "securityEnabled"),
+]
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.rule}:{c.id}")
+def test_entra_rules(pack, case: Case) -> None:
+    check_case(pack, case)
+
+
+def test_identity_rules_are_mandatory_in_dev(dev_pack) -> None:
+    bad = application().set("signInAudience", "AzureADMultipleOrgs")
+    assert {d.level for d in dev_pack.analyze(bad) if d.policy == SINGLE_TENANT} == {"mandatory"}
