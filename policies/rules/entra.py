@@ -67,6 +67,12 @@ DEFAULT_MAX_PASSWORD_DAYS = 180
 DEFAULT_OVERLAP_DAYS = 30
 DAY_SECONDS = 86400.0
 
+# AKS workload identity: the cluster's OIDC issuer and one service account as subject.
+_AKS_ISSUER = re.compile(
+    r"^https://[a-z0-9]+\.oic\.prod-aks\.azure\.com/[0-9a-f-]{36}/[0-9a-f-]{36}/?$"
+)
+_AKS_SUBJECT = re.compile(r"^system:serviceaccount:[a-z0-9]([a-z0-9.-]*[a-z0-9])?:[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
+
 _GITHUB_ENVIRONMENT_SUBJECT = re.compile(
     r"^repo:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+):environment:[A-Za-z0-9_. -]+$"
 )
@@ -264,8 +270,19 @@ def _application_key(password: PolicyResource) -> tuple[str, str]:
     return password.urn, label(password)
 
 
+def _end_date(password: PolicyResource, now: datetime) -> Optional[datetime]:
+    """When a password expires (endDate, or endDateRelative from now); None when unknown."""
+    window = _password_window(password, now)
+    return window[1] if window is not None else None
+
+
 def check_password_overlap(args: StackValidationArgs, report: Report) -> None:
-    """Every application with a password has two slots that are valid together long enough."""
+    """Every application with a password has two live slots whose expiries are staggered.
+
+    When the older slot expires, the newer one must still be valid for at least
+    ``minOverlapDays``: consumers always have time to move to the newest secret. Slots are
+    compared by end date; Entra rejects start dates in the past, so start dates are not used.
+    """
     overlap_days = config_int(args.get_config(), "minOverlapDays", DEFAULT_OVERLAP_DAYS)
     groups: dict[str, tuple[str, list[PolicyResource]]] = {}
     for password in of_type(args.resources, APPLICATION_PASSWORD):
@@ -281,18 +298,23 @@ def check_password_overlap(args: StackValidationArgs, report: Report) -> None:
                 passwords[0].urn,
             )
             continue
-        windows = [w for w in (_password_window(p, now) for p in passwords) if w is not None]
-        if len(windows) < 2:
+        ends = [_end_date(p, now) for p in passwords]
+        if any(end is None for end in ends):
             continue
-        best = max(
-            (min(a[1], b[1]) - max(a[0], b[0])).total_seconds() / DAY_SECONDS
-            for a, b in combinations(windows, 2)
-        )
-        if best < overlap_days:
+        live = sorted(end for end in ends if end is not None and end > now)
+        if len(live) < 2:
             report(
-                f"the password credentials of application {shown} are valid together for only "
-                f"{max(int(best), 0)} days; stagger their end dates so two slots overlap by at "
-                f"least {overlap_days} days.",
+                f"application {shown} has {len(live)} unexpired password slot(s); two must be "
+                "valid at every moment so a rotation never cuts off the consumer.",
+                passwords[0].urn,
+            )
+            continue
+        stagger = (live[-1] - live[-2]).total_seconds() / DAY_SECONDS
+        if stagger < overlap_days:
+            report(
+                f"the two newest password slots of application {shown} expire only "
+                f"{max(int(stagger), 0)} days apart; stagger their end dates by at least "
+                f"{overlap_days} days so the newer one outlives the older one by that much.",
                 passwords[0].urn,
             )
 
@@ -320,12 +342,21 @@ def _subject_problem(subject: str, repositories: list[str]) -> Optional[str]:
 
 
 def check_federated_credential(args: ResourceValidationArgs, report: Report) -> None:
-    """Federated credentials trust one GitHub repository environment, for token exchange only."""
+    """Federated credentials trust one GitHub repository environment or one AKS service
+    account, for token exchange only."""
     config = args.get_config()
     issuers = config_strings(config, "allowedIssuers", [GITHUB_ISSUER])
+    allow_aks = config.get("allowAksWorkloadIdentity", True) is not False
     issuer = read(args.props, "issuer")
-    if issuer not in issuers:
-        report(f"issuer '{issuer}' is not one of the allowed issuers {issuers}.")
+    is_aks = allow_aks and isinstance(issuer, str) and _AKS_ISSUER.match(issuer) is not None
+    if issuer not in issuers and not is_aks:
+        report(f"issuer '{issuer}' is not one of the allowed issuers {issuers}"
+               + (" nor an AKS OIDC issuer." if allow_aks else "."))
+    if is_aks:
+        subject = str(read(args.props, "subject"))
+        if not _AKS_SUBJECT.match(subject):
+            report(f"subject '{subject}' is not one Kubernetes service account; use "
+                   "'system:serviceaccount:<namespace>:<service-account>' without wildcards.")
     if issuer == GITHUB_ISSUER:
         problem = _subject_problem(str(read(args.props, "subject")), config_strings(
             config, "allowedRepositories", []))
@@ -513,7 +544,8 @@ POLICIES = [
     ),
     resource_rule(
         name="entra-federated-credential-pinned",
-        description="Federated credentials trust one GitHub repository environment only.",
+        description=("Federated credentials trust one GitHub repository environment or one AKS "
+                     "service account only."),
         domain=DOMAIN,
         types=[APP_FEDERATED_CREDENTIAL, MI_FEDERATED_CREDENTIAL],
         check=check_federated_credential,
@@ -521,10 +553,16 @@ POLICIES = [
         controls=Controls(soc2=("CC6.1", "CC8.1"), iso27001=("A.5.17", "A.8.5")),
         remediation=(
             "Use issuer 'https://token.actions.githubusercontent.com', subject "
-            "'repo:<org>/<repo>:environment:<env>' and audiences ['api://AzureADTokenExchange']."
+            "'repo:<org>/<repo>:environment:<env>' (or an AKS OIDC issuer with subject "
+            "'system:serviceaccount:<namespace>:<name>') and audiences "
+            "['api://AzureADTokenExchange']."
         ),
         config={
             "allowedIssuers": string_list_property([GITHUB_ISSUER], "Trusted OIDC issuers."),
+            "allowAksWorkloadIdentity": {
+                "type": "boolean", "default": True,
+                "description": "Also trust AKS OIDC issuers, with one service account as subject.",
+            },
             "allowedRepositories": string_list_property(
                 [], "'org/repo' names allowed in GitHub subjects (empty: any repository)."
             ),

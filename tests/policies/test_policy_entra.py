@@ -72,6 +72,14 @@ def _managed_identity_credential(subject: str) -> Res:
         "audiences": ["api://AzureADTokenExchange"]})
 
 
+AKS_ISSUER = ("https://westeurope.oic.prod-aks.azure.com/11111111-1111-1111-1111-111111111111/"
+              "55555555-5555-5555-5555-555555555555/")
+
+
+def _aks_credential(subject: str) -> Res:
+    return _managed_identity_credential(subject).set("issuer", AKS_ISSUER)
+
+
 LATER = _in_days(400.5)
 
 CASES: list[Case] = [
@@ -199,13 +207,17 @@ CASES: list[Case] = [
               "application 'app-databricks-signin' has 1 password credential ('pwd-signin-a'); "
               "declare two ApplicationPassword slots with staggered end dates so one can be "
               "rotated while the other stays valid."),
-    violation(OVERLAP, "short-overlap", _stack(application_password("pwd-signin-b", "480h")),
-              f"the password credentials of application '{APP_ID}' are valid together for only "
-              "20 days; stagger their end dates so two slots overlap by at least 30 days."),
+    # a=180 days, b=170 days: when the older slot expires the newer has only 10 days left
+    violation(OVERLAP, "short-overlap", _stack(application_password("pwd-signin-b", "4080h")),
+              f"the two newest password slots of application '{APP_ID}' expire only 10 days "
+              "apart; stagger their end dates by at least 30 days so the newer one outlives the "
+              "older one by that much."),
+    passes(OVERLAP, "older-slot-about-to-expire",
+           _stack(application_password("pwd-signin-b", "120h"))),
     violation(OVERLAP, "configured-overlap", compliant_stack(),
-              f"the password credentials of application '{APP_ID}' are valid together for only "
-              "90 days; stagger their end dates so two slots overlap by at least 120 days.",
-              config={"minOverlapDays": 120}),
+              f"the two newest password slots of application '{APP_ID}' expire only 90 days "
+              "apart; stagger their end dates by at least 120 days so the newer one outlives "
+              "the older one by that much.", config={"minOverlapDays": 120}),
     preview(OVERLAP, "application", _stack(
         application_password("pwd-signin-a").set("applicationId", UNKNOWN)), "applicationId"),
     # --- federated credentials -------------------------------------------------------------
@@ -238,7 +250,18 @@ CASES: list[Case] = [
     violation(FEDERATED, "issuer", federated_credential().set(
         "issuer", "https://sts.windows.net/tenant/"),
               "issuer 'https://sts.windows.net/tenant/' is not one of the allowed issuers "
-              "['https://token.actions.githubusercontent.com']."),
+              "['https://token.actions.githubusercontent.com'] nor an AKS OIDC issuer."),
+    passes(FEDERATED, "aks-service-account", _aks_credential(
+        "system:serviceaccount:risk-agent:risk-agent")),
+    violation(FEDERATED, "aks-wildcard", _aks_credential("system:serviceaccount:risk-agent:*"),
+              "subject 'system:serviceaccount:risk-agent:*' is not one Kubernetes service "
+              "account; use 'system:serviceaccount:<namespace>:<service-account>' without "
+              "wildcards."),
+    violation(FEDERATED, "aks-disallowed", _aks_credential(
+        "system:serviceaccount:risk-agent:risk-agent"),
+              f"issuer '{AKS_ISSUER}' is not one of the allowed issuers "
+              "['https://token.actions.githubusercontent.com'].",
+              config={"allowAksWorkloadIdentity": False}),
     violation(FEDERATED, "audience", federated_credential().set("audiences", ["api://other"]),
               "audiences is ['api://other']; set audiences=['api://AzureADTokenExchange']."),
     preview(FEDERATED, "subject", federated_credential().set("subject", UNKNOWN), "subject"),
