@@ -41,7 +41,8 @@ access = WorkspaceAccess(
     WorkspaceAccessArgs.from_settings(
         settings, workspace_id=workspace.workspace_id, group_object_ids=groups.object_ids,
         client_ids={**identity.client_ids, **managed.client_ids},
-        account_provider=account_provider, workspace_provider=workspace_provider),
+        account_provider=account_provider, workspace_provider=workspace_provider,
+        entra_provider=entra),
     opts=pulumi.ResourceOptions(depends_on=[workspace]))
 models = ModelAccess(
     "model-access",
@@ -58,3 +59,4 @@ pulumi.export("workspaceResourceId", workspace.workspace_resource_id)
 pulumi.export("workspaceId", workspace.workspace_id)
 pulumi.export("managedResourceGroupId", workspace.managed_resource_group_id)
 pulumi.export("models", models.model_ids)
+pulumi.export("manualSteps", [*access.manual_steps, *models.manual_steps])

@@ -157,8 +157,10 @@ def raw_from_pulumi_config() -> dict[str, Any]:
     secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
     raw: dict[str, Any] = {}
     for k, v in merged.items():
-        if k in secret_keys and k.partition(":")[2] not in SECRET_KEYS:
-            raw[k] = SECURE  # a secret where plaintext is expected: same message as the gate
+        if k in secret_keys:
+            # Declared secret settings are only recorded as set (the program reads them with
+            # require_secret); any other secret is refused with the same message as the gate.
+            raw[k] = SECURE
         else:
             raw[k] = _decode_json(v)
     return raw

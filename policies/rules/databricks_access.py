@@ -44,6 +44,7 @@ DB_SERVICE_PRINCIPAL = "databricks:index/servicePrincipal:ServicePrincipal"
 DB_GROUP_MEMBER = "databricks:index/groupMember:GroupMember"
 DB_PERMISSIONS = "databricks:index/permissions:Permissions"
 DB_GRANTS = "databricks:index/grants:Grants"
+DB_GRANT = "databricks:index/grant:Grant"  # one principal on one securable, non-authoritative
 DB_REGISTERED_MODEL = "databricks:index/registeredModel:RegisteredModel"
 DB_PERMISSION_ASSIGNMENT = "databricks:index/permissionAssignment:PermissionAssignment"
 AAD_GROUP_MEMBER = "azuread:index/groupMember:GroupMember"
@@ -310,7 +311,10 @@ def check_single_acl(args: StackValidationArgs, report: Report) -> None:
 
 
 def _grants(props: Any) -> list[tuple[str, list[str]]]:
-    """(principal, privileges) pairs of a Grants resource."""
+    """(principal, privileges) pairs of a Grants resource, or of a single Grant resource."""
+    if peek(props, "grants") is None and peek(props, "principal") is not None:
+        return [(str(read(props, "principal")),
+                 [str(p) for p in read_all(props, "privileges") or []])]
     return [
         (str(read(g, "principal")), [str(p) for p in read_all(g, "privileges") or []])
         for g in elements(read(props, "grants"))
@@ -347,7 +351,7 @@ def _model_name(grants: PolicyResource) -> Optional[str]:
 def _privileges_on(resources: list[PolicyResource], prop: str) -> dict[str, dict[str, set[str]]]:
     """{securable (lower): {principal (lower): privileges}} for Grants on ``prop`` securables."""
     result: dict[str, dict[str, set[str]]] = {}
-    for grants in of_type(resources, DB_GRANTS):
+    for grants in [*of_type(resources, DB_GRANTS), *of_type(resources, DB_GRANT)]:
         if peek(grants.props, prop) is None:
             continue
         securable = str(read(grants.props, prop)).lower()
@@ -381,7 +385,7 @@ def check_model_execute_usage(args: StackValidationArgs, report: Report) -> None
                 report(
                     f"'{principal}' has EXECUTE on model '{model}' but lacks "
                     + " and ".join(missing)
-                    + "; add them to the catalog and schema Grants resources.",
+                    + "; grant them on the catalog and the schema (databricks Grant or Grants).",
                     grants.urn,
                 )
 
@@ -517,7 +521,7 @@ POLICIES = [
         name="databricks-uc-no-grants-to-everyone",
         description="Unity Catalog privileges are never granted to 'account users' or 'users'.",
         domain=DOMAIN,
-        types=[DB_GRANTS],
+        types=[DB_GRANTS, DB_GRANT],
         check=check_no_grant_to_everyone,
         severity=Severity.HIGH,
         controls=Controls(soc2=("CC6.3",), iso27001=("A.5.15", "A.8.3"), cis=("v5.0.0-2.1",)),

@@ -62,7 +62,8 @@ BREAK_GLASS_CONFIG = {"breakGlassGroupObjectIds": [BREAK_GLASS_GROUP_ID]}
 CASES: list[Case] = [
     # --- break-glass exclusion -------------------------------------------------------------
     passes(BREAK_GLASS, "excluded", ca_mfa_policy(), config=BREAK_GLASS_CONFIG),
-    passes(BREAK_GLASS, "any-exclusion-without-config", ca_mfa_policy()),
+    passes(BREAK_GLASS, "any-exclusion-without-config", ca_mfa_policy(),
+           config={"breakGlassGroupObjectIds": []}),
     passes(BREAK_GLASS, "disabled-policy",
            ca_mfa_policy().set("state", "disabled").set("conditions.users.excludedGroups", [])),
     violation(BREAK_GLASS, "not-excluded", ca_mfa_policy().set(

@@ -52,12 +52,18 @@ PRODUCTION_FIX = (
     "grant it to a servicePrincipalName, or add {{'principal': '{name}', 'reason': '...'}} to "
     "productionTransitionExceptions."
 )
-USAGE_FIX = "; add them to the catalog and schema Grants resources."
+USAGE_FIX = "; grant them on the catalog and the schema (databricks Grant or Grants)."
 MODEL = "ml.models.churn"
 
 
 def _stack(*replacements, drop=()):
     return swap(compliant_stack(), *replacements, drop=drop)
+
+
+def _single_grant(name: str, securable: str, value: str, principal: str,
+                  privileges: list[str]) -> Res:
+    return Res("databricks:index/grant:Grant", name, {
+        securable: value, "principal": principal, "privileges": privileges})
 
 
 def _acl(index: int, **entry) -> Res:
@@ -223,6 +229,18 @@ CASES: list[Case] = [
               f"'ml-engineers' has EXECUTE on model '{MODEL}' but lacks USE_SCHEMA on schema "
               "'ml.models'" + USAGE_FIX),
     preview(USAGE, "model", _stack(model_grants().set("model", UNKNOWN)), "model"),
+    # non-authoritative single Grant resources (one principal, one securable) count as well
+    passes(USAGE, "single-grant-resources", _stack(
+        _single_grant("grant-schema-ml-engineers", "schema", "ml.models", "ml-engineers",
+                      ["USE_SCHEMA"]),
+        _single_grant("grant-schema-deployer", "schema", "ml.models", DEPLOYER_APP_ID,
+                      ["USE_SCHEMA"]),
+        drop=["grants-schema-models"])),
+    violation(EVERYONE, "single-grant-account-users",
+              _single_grant("grant-catalog-everyone", "catalog", "ml", "account users",
+                            ["USE_CATALOG"]),
+              "grants ['USE_CATALOG'] to 'account users' (every user); grant them to a specific "
+              "group instead."),
 ]
 
 
