@@ -2,10 +2,12 @@
 
 One ``managedidentity.UserAssignedIdentity`` per service principal of kind ``managed-identity``,
 named by its ``displayName`` (which becomes the Entra display name of its service principal),
-in the workspace resource group and tagged. Each ``federatedCredentials`` entry becomes a
-``FederatedIdentityCredential`` (issuer, subject, audience) so that, for example, an AKS
-service account signs in as the identity with no secret at all. A managed identity has no
-password or certificate to create, so nothing here (or anywhere) issues one for it.
+in the workspace resource group and tagged: the stack tags plus its declared Databricks role and
+purpose (``databricks-role``, ``purpose``), which a policy checks its actual rights against. Each
+``federatedCredentials`` entry becomes a ``FederatedIdentityCredential`` (issuer, subject,
+audience) so that, for example, an AKS service account signs in as the identity with no secret
+at all. A managed identity has no password or certificate to create, so nothing here (or
+anywhere) issues one for it.
 
 The Databricks service principal of a managed identity uses the identity's client id as its
 application id (``client_ids``); ``principal_ids`` are the Entra object ids, for Azure role
@@ -26,6 +28,10 @@ import pulumi_azure_native.managedidentity as managedidentity
 from components._base import child, type_token
 from settings import Settings
 from settings.model import IdentityFederatedCredential, ServicePrincipal
+
+ROLE_TAG = "databricks-role"
+PURPOSE_TAG = "purpose"
+TAG_VALUE_MAX = 256
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ class ManagedIdentities(pulumi.ComponentResource):
             resource_name_=sp.display_name,
             resource_group_name=self._args.resource_group_name,
             location=self._args.location,
-            tags=self._args.tags,
+            tags=identity_tags(self._args.tags, sp),
             opts=child(self))
 
     def _federated_credentials(self, key: str, identity: managedidentity.UserAssignedIdentity,
@@ -87,3 +93,12 @@ class ManagedIdentities(pulumi.ComponentResource):
                 subject=fc.subject,
                 audiences=[fc.audience],
                 opts=child(self, depends_on=[previous] if previous else None))
+
+
+def identity_tags(tags: dict[str, str], sp: ServicePrincipal) -> dict[str, str]:
+    """The stack tags plus the identity's declared Databricks role and purpose.
+
+    The policy ``managed-identity-role-matches-purpose`` compares the rights the identity holds
+    in Databricks with ``databricks-role``; Azure caps a tag value at 256 characters.
+    """
+    return {**tags, ROLE_TAG: sp.role.value, PURPOSE_TAG: sp.purpose[:TAG_VALUE_MAX]}

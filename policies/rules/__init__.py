@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import conditional_access, databricks_access, entra, secrets, workspace
+from . import conditional_access, databricks_access, entra, identities, secrets, workspace
 from ._sdk import install_secret_markers
 
 install_secret_markers()
@@ -22,6 +22,7 @@ DOMAINS = {
     "conditional-access": conditional_access.POLICIES,
     "databricks-access": databricks_access.POLICIES,
     "secrets": secrets.POLICIES,
+    "identities": identities.POLICIES,
 }
 
 ALL_POLICIES: list[Policy] = [policy for policies in DOMAINS.values() for policy in policies]

@@ -132,3 +132,24 @@ def test_an_identity_name_must_be_a_valid_azure_resource_name() -> None:
         parse(raw_from_stack_document(doc, "Pulumi.dev.yaml"), stack="dev")
     assert [p.key for p in info.value.problems] == [
         f"{NS}:servicePrincipals.risk-agent.displayName"]
+
+
+def test_identities_declare_their_databricks_role_and_purpose(
+        stack: tuple[Plan, Settings]) -> None:
+    """The tags the policy managed-identity-role-matches-purpose checks the rights against."""
+    plan, s = stack
+    for sp in managed(s).values():
+        tags = identity_for(plan, sp.display_name).inputs["tags"]
+        assert tags["databricks-role"] == sp.role.value
+        assert tags["purpose"] == sp.purpose[:256]
+        assert {k: tags[k] for k in s.all_tags} == s.all_tags
+
+
+def test_a_long_purpose_is_cut_to_the_azure_tag_limit() -> None:
+    def mutate(cfg: dict[str, Any]) -> None:
+        cfg[f"{NS}:servicePrincipals"]["risk-agent"]["purpose"] = "Reads models. " * 30
+
+    plan = plan_for("dev", mutate)
+    (identity,) = plan.by_type(UAMI)
+    assert identity.inputs["tags"]["purpose"] == ("Reads models. " * 30)[:256]
+    assert identity.inputs["tags"]["databricks-role"] == "agent"

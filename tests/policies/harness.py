@@ -299,9 +299,13 @@ class Pack:
 FIXTURE_TENANT: dict[str, dict[str, Any]] = {
     "databricks-acl-keeps-admins-and-deployer": {"adminGroupNames": ["admins"]},
     "ca-break-glass-excluded": {"breakGlassGroupObjectIds": []},
+    "entra-prefer-secretless-identity": {"acceptedPasswordApplications": [
+        {"displayName": "Databricks ML sign-in", "reason": "fixture: its two rotated slots are "
+         "what the password rules are tested on"}]},
 }
-# Rules the shipped prod.json keeps advisory on purpose (the issue: CMK is advisory).
-PROD_ADVISORY = {"databricks-workspace-customer-managed-keys"}
+# Rules the shipped prod.json keeps advisory on purpose (the issues: CMK is advisory; a
+# password credential is a nudge towards secretless identities, not a blocker).
+PROD_ADVISORY = {"databricks-workspace-customer-managed-keys", "entra-prefer-secretless-identity"}
 
 
 def load_config(name: str) -> dict[str, Any]:
@@ -440,7 +444,8 @@ def diagnostic_setting() -> Res:
 
 def user_assigned_identity() -> Res:
     return Res(f"{AN}:managedidentity:UserAssignedIdentity", "id-deployer", {
-        "resourceName": "id-deployer", "resourceGroupName": RG_NAME, "tags": dict(TAGS)})
+        "resourceName": "id-deployer", "resourceGroupName": RG_NAME,
+        "tags": {**TAGS, "databricks-role": "admin", "purpose": "Deploys the platform."}})
 
 
 def key_vault_secret() -> Res:

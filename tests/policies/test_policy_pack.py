@@ -15,10 +15,10 @@ import yaml
 from policy_harness import (
     PACK_NAME,
     POLICIES_DIR,
+    PROD_ADVISORY,
     Case,
     Pack,
     compliant_stack,
-    PROD_ADVISORY,
     load_config,
 )
 from pulumi.runtime.proto import analyzer_pb2 as pb
@@ -52,6 +52,7 @@ DEV_ADVISORY = {
     "databricks-subnets-delegated-with-nsg",
     "databricks-workspace-customer-managed-keys",
     "databricks-production-transitions-by-service-principal",
+    "entra-prefer-secretless-identity",
 }
 DEV_DISABLED = {
     "databricks-workspace-public-network-access-disabled",
@@ -140,9 +141,8 @@ def test_severities_are_sdk_enums() -> None:
 
 def test_main_builds_the_pack_with_mandatory_default(pack: Pack) -> None:
     levels = {p.name: p.enforcementLevel for p in pack.info().policies}
-    assert levels["databricks-workspace-customer-managed-keys"] == pb.ADVISORY
-    assert {v for k, v in levels.items()
-            if k != "databricks-workspace-customer-managed-keys"} == {pb.MANDATORY}
+    assert {k for k, v in levels.items() if v == pb.ADVISORY} == PROD_ADVISORY
+    assert {v for k, v in levels.items() if k not in PROD_ADVISORY} == {pb.MANDATORY}
 
 
 def test_policy_pack_yaml() -> None:
