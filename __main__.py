@@ -17,7 +17,8 @@ azure = providers.azure(settings)
 entra = providers.entra(settings)
 
 workspace = DatabricksWorkspace(
-    "workspace", WorkspaceArgs.from_settings(settings), opts=pulumi.ResourceOptions(providers=[azure]))
+    "workspace", WorkspaceArgs.from_settings(settings),
+    opts=pulumi.ResourceOptions(providers=[azure]))
 groups = EntraGroups(
     "groups", GroupsArgs.from_settings(settings), opts=pulumi.ResourceOptions(providers=[entra]))
 identity = EntraIdentity(
@@ -25,7 +26,8 @@ identity = EntraIdentity(
     opts=pulumi.ResourceOptions(providers=[entra, azure]))
 managed = ManagedIdentities(
     "managed-identities",
-    ManagedIdentitiesArgs.from_settings(settings, resource_group_name=workspace.resource_group_name),
+    ManagedIdentitiesArgs.from_settings(
+        settings, resource_group_name=workspace.resource_group_name),
     opts=pulumi.ResourceOptions(providers=[azure]))
 conditional_access = ConditionalAccessPolicies(
     "conditional-access",

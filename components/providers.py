@@ -56,7 +56,8 @@ def databricks_workspace(settings: Settings, workspace_url: pulumi.Input[str],
     """Workspace-level objects; host and resource id come from the workspace's outputs."""
     return databricks.Provider(
         "databricks-workspace",
-        host=pulumi.Output.from_input(workspace_url).apply(lambda u: u if u.startswith("https://") else f"https://{u}"),
+        host=pulumi.Output.from_input(workspace_url).apply(
+            lambda u: u if u.startswith("https://") else f"https://{u}"),
         azure_workspace_resource_id=workspace_resource_id,
         azure_tenant_id=settings.tenant_id,
         auth_type=databricks_auth_type(settings),

@@ -103,8 +103,8 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
                 failed.add(name)
             continue
         try:
-            annotation = (Annotated[(field.annotation, *field.metadata)]  # type: ignore[valid-type]
-                          if field.metadata else field.annotation)
+            annotation: Any = (Annotated[(field.annotation, *field.metadata)]  # type: ignore[valid-type]
+                               if field.metadata else field.annotation)
             adapter: TypeAdapter[Any] = TypeAdapter(annotation)
             parts[name] = adapter.validate_python(sections[name])
         except ValidationError as exc:
@@ -116,7 +116,8 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
     if problems:
         raise SettingsError(problems, source)
     data = {k: v for k, v in parts.items() if k != "_failed"}
-    return Settings.model_validate({Settings.model_fields[k].alias or k: v for k, v in data.items()})
+    return Settings.model_validate(
+        {Settings.model_fields[k].alias or k: v for k, v in data.items()})
 
 
 # --- sources ----------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def load_stack_file(path: str | Path, stack: str | None = None) -> Settings:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise SettingsError([Problem(str(path), "stack file not found",
-                                     f"create it, or pick an existing stack (Pulumi.<stack>.yaml)")],
+                                     "create it, or pick an existing stack (Pulumi.<stack>.yaml)")],
                             str(path)) from None
     except yaml.YAMLError as exc:
         raise SettingsError([Problem(str(path), f"is not valid YAML: {exc}",
@@ -154,7 +155,8 @@ def raw_from_pulumi_config() -> dict[str, Any]:
 
     merged: dict[str, Any] = dict(runtime_config.get_config_env())
     merged.update(runtime_config.CONFIG.get())
-    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    secret_keys = (set(runtime_config.get_config_secret_keys_env())
+                   | set(runtime_config._SECRET_KEYS.get()))
     raw: dict[str, Any] = {}
     for k, v in merged.items():
         if k in secret_keys:
@@ -169,7 +171,8 @@ def raw_from_pulumi_config() -> dict[str, Any]:
 def load_from_pulumi() -> Settings:
     import pulumi
 
-    return parse(raw_from_pulumi_config(), stack=pulumi.get_stack(), source=f"Pulumi.{pulumi.get_stack()}.yaml")
+    stack = pulumi.get_stack()
+    return parse(raw_from_pulumi_config(), stack=stack, source=f"Pulumi.{stack}.yaml")
 
 
 def _decode_json(value: Any) -> Any:
@@ -226,7 +229,7 @@ def _plaintext_secrets(path: str, value: Any) -> list[Problem]:
             if SECRET_KEY_NAMES.search(str(k)) and isinstance(v, str) and v:
                 out.append(Problem(sub, "looks like a secret stored in plaintext",
                                    "do not keep secrets in stack settings; use "
-                                   f"`pulumi config set --secret` or Key Vault", v, True))
+                                   "`pulumi config set --secret` or Key Vault", v, True))
             else:
                 out.extend(_plaintext_secrets(sub, v))
     elif isinstance(value, list):

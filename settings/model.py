@@ -136,7 +136,8 @@ class DatabricksAccount(Strict):
     metastore_id: Optional[Uuid] = None
     # Azure authentication only; personal access tokens are never used. The environment
     # variable DATABRICKS_AUTH_TYPE may pick another of these (CI uses github-oidc-azure).
-    auth_type: Literal["azure-cli", "azure-msi", "github-oidc-azure", "azure-client-secret"] = "azure-cli"
+    auth_type: Literal["azure-cli", "azure-msi", "github-oidc-azure",
+                       "azure-client-secret"] = "azure-cli"
 
 
 class SignInApp(Strict):
@@ -149,7 +150,7 @@ class SignInApp(Strict):
 
 
 class Group(Strict):
-    """An Entra security group. ``role`` maps it into Databricks; without a role it is Entra-only."""
+    """An Entra security group. ``role`` maps it into Databricks; without one it is Entra-only."""
 
     display_name: NonEmpty
     description: NonEmpty
@@ -214,7 +215,7 @@ class NamedLocation(Strict):
 
 
 class ConditionalAccess(Strict):
-    """Conditional access for the Databricks sign-in app and the Azure Databricks first-party app."""
+    """Conditional access for the Databricks sign-in app and the Azure Databricks app."""
 
     state: Literal["enabled", "enabledForReportingButNotEnforced", "disabled"]
     break_glass_group_object_ids: list[Uuid] = Field(default_factory=list)

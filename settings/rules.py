@@ -43,8 +43,11 @@ MIN_PROD_RETENTION_DAYS = 365
 MAX_EXPLICIT_MEMBERS = 25
 
 
-def rule(*sections: str) -> Callable[[Callable[[Parts, Fail], None]], Callable[[Parts, Fail], None]]:
-    def register(fn: Callable[[Parts, Fail], None]) -> Callable[[Parts, Fail], None]:
+Rule = Callable[[Parts, Fail], None]
+
+
+def rule(*sections: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
         RULES.append((sections, fn))
         return fn
 
@@ -87,7 +90,8 @@ def stable_keys(parts: Parts, fail: Fail) -> None:
     if ca:
         maps.append((("conditionalAccess", "namedLocations"), ca.named_locations))
     for sp_key, sp in (parts.get("service_principals") or {}).items():
-        maps.append((("servicePrincipals", sp_key, "federatedCredentials"), sp.federated_credentials))
+        maps.append((("servicePrincipals", sp_key, "federatedCredentials"),
+                     sp.federated_credentials))
     for path, mapping in maps:
         for k in mapping:
             if not SLUG.match(k):
@@ -147,7 +151,8 @@ def deployer_declared(parts: Parts, fail: Fail) -> None:
         return
     if deployer not in sps:
         fail(key("deployer"), "does not name a declared service principal",
-             f"set it to one of the keys of servicePrincipals: {', '.join(sorted(sps)) or '(none)'}",
+             "set it to one of the keys of servicePrincipals: "
+             f"{', '.join(sorted(sps)) or '(none)'}",
              value=deployer)
     elif sps[deployer].role is not Role.ADMIN:
         fail(key("servicePrincipals", deployer, "role"),
@@ -294,7 +299,8 @@ def managed_identity_names(parts: Parts, fail: Fail) -> None:
 def subnets(parts: Parts, fail: Fail) -> None:
     net: Network = parts["network"]
     space = ipaddress.ip_network(net.address_space)
-    named = [("publicSubnetCidr", net.public_subnet_cidr), ("privateSubnetCidr", net.private_subnet_cidr)]
+    named = [("publicSubnetCidr", net.public_subnet_cidr),
+             ("privateSubnetCidr", net.private_subnet_cidr)]
     if net.private_endpoint_subnet_cidr:
         named.append(("privateEndpointSubnetCidr", net.private_endpoint_subnet_cidr))
     nets = [(n, ipaddress.ip_network(c)) for n, c in named]
@@ -361,7 +367,8 @@ def replacement_guard(parts: Parts, fail: Fail) -> None:
 
 @rule("environment")
 def prod_has_lock(parts: Parts, fail: Fail) -> None:
-    if _is_prod(parts) and parts.get("replacement_lock") is None and "replacement_lock" not in parts.get("_failed", ()):
+    lock_failed = "replacement_lock" in parts.get("_failed", ())
+    if _is_prod(parts) and parts.get("replacement_lock") is None and not lock_failed:
         fail(key("replacementLock"), "prod stacks must pin the properties whose change replaces "
              "the workspace", "add `replacementLock: {workspaceName, location, "
              "managedResourceGroupName, resourceGroupName}` with the deployed values")
@@ -422,7 +429,8 @@ def enhanced_security_compliance(parts: Parts, fail: Fail) -> None:
 @rule("provisioning", "databricks")
 def provisioning_mode(parts: Parts, fail: Fail) -> None:
     prov = parts["provisioning"]
-    if prov.mode == "automatic-identity-management" and parts["databricks"].identity_mode != "account":
+    account_mode = parts["databricks"].identity_mode == "account"
+    if prov.mode == "automatic-identity-management" and not account_mode:
         fail(key("provisioning", "mode"), "automatic identity management needs account identity "
              "mode", "set `databricks.identityMode: account`, or use `mode: scim`",
              value=prov.mode)

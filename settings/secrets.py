@@ -1,4 +1,4 @@
-"""Recognising secret-looking values so that they are never printed and never stored in plaintext."""
+"""Recognising secret-looking values: they are never printed and never stored in plaintext."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 # Key names whose values must always come from `pulumi config set --secret`.
-SECRET_KEY_NAMES = re.compile(r"(password|secret|token|apikey|api_key|privatekey|credential)s?$", re.I)
+SECRET_KEY_NAMES = re.compile(
+    r"(password|secret|token|apikey|api_key|privatekey|credential)s?$", re.I)
 
 
 def secret_kind(value: Any) -> str | None:

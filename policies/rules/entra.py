@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from itertools import combinations
 from typing import Any, Optional
 
 from pulumi_policy import (
@@ -71,7 +70,8 @@ DAY_SECONDS = 86400.0
 _AKS_ISSUER = re.compile(
     r"^https://[a-z0-9]+\.oic\.prod-aks\.azure\.com/[0-9a-f-]{36}/[0-9a-f-]{36}/?$"
 )
-_AKS_SUBJECT = re.compile(r"^system:serviceaccount:[a-z0-9]([a-z0-9.-]*[a-z0-9])?:[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
+_K8S_NAME = r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?"
+_AKS_SUBJECT = re.compile(rf"^system:serviceaccount:{_K8S_NAME}:{_K8S_NAME}$")
 
 _GITHUB_ENVIRONMENT_SUBJECT = re.compile(
     r"^repo:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+):environment:[A-Za-z0-9_. -]+$"

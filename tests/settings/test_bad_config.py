@@ -5,7 +5,8 @@ Each case starts from a shipped, valid stack and breaks one thing (STYLE.md 8).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -129,7 +130,8 @@ def test_secure_value_the_gate_cannot_decrypt() -> None:
 
     err = problems_for("dev", mutate)
     msg = only(err, c("subscriptionId"))
-    assert "is encrypted" in msg and "no access to the stack's secrets provider to decrypt it" in msg
+    assert "is encrypted" in msg
+    assert "no access to the stack's secrets provider to decrypt it" in msg
     assert sum(p.key == c("subscriptionId") for p in err.problems) == 1
 
 
@@ -151,7 +153,8 @@ def test_rotation_period_out_of_range() -> None:
     def mutate(cfg: Config) -> None:
         cfg[c("servicePrincipals")]["batch-scoring"]["rotation"]["periodDays"] = 400
 
-    msg = only(problems_for("dev", mutate), c("servicePrincipals.batch-scoring.rotation.periodDays"))
+    msg = only(problems_for("dev", mutate),
+               c("servicePrincipals.batch-scoring.rotation.periodDays"))
     assert "less than or equal to 365" in msg and "at most 365" in msg
 
 
