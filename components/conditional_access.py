@@ -43,7 +43,8 @@ class ConditionalAccessArgs:
     @classmethod
     def from_settings(cls, s: Settings, *, group_object_ids: dict[str, pulumi.Output[str]],
                       sign_in_client_id: pulumi.Input[str]) -> ConditionalAccessArgs:
-        mapped = {k: v for k, v in group_object_ids.items() if k in s.mapped_groups}
+        mapped_keys = s.mapped_groups  # a property that builds the map: read it once
+        mapped = {k: v for k, v in group_object_ids.items() if k in mapped_keys}
         return cls(conditional_access=s.conditional_access, group_object_ids=mapped,
                    sign_in_client_id=sign_in_client_id, environment=s.environment.value)
 

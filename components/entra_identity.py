@@ -103,7 +103,8 @@ class EntraIdentityArgs:
     def from_settings(cls, s: Settings, *, group_object_ids: dict[str, pulumi.Output[str]],
                       now: Optional[datetime] = None) -> EntraIdentityArgs:
         sps = {k: sp for k, sp in s.service_principals.items() if sp.kind != "managed-identity"}
-        mapped = {k: v for k, v in group_object_ids.items() if k in s.mapped_groups}
+        mapped_keys = s.mapped_groups  # a property that builds the map: read it once
+        mapped = {k: v for k, v in group_object_ids.items() if k in mapped_keys}
         return cls(sign_in_app=s.sign_in_app, service_principals=sps, group_object_ids=mapped,
                    tenant_id=s.tenant_id, is_prod=s.is_prod, protect=s.protect,
                    now=now or _utc_now(), tags=dict(s.all_tags))

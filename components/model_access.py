@@ -90,6 +90,7 @@ class ModelAccess(pulumi.ComponentResource):
         self._critical = bool(s.protect and s.is_prod)
         self._catalog_users: dict[str, set[str]] = defaultdict(set)
         self._schema_users: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._operator_list: list[Principal] | None = None
 
         self.model_ids = {}
         for key, model in sorted(s.models.items()):
@@ -111,7 +112,10 @@ class ModelAccess(pulumi.ComponentResource):
                              f"(have: {sorted(self._args.principals)})") from None
 
     def _operators(self) -> list[Principal]:
-        return [p for _, p in sorted(self._args.principals.items()) if p.is_operator]
+        if self._operator_list is None:  # once, not once per model
+            self._operator_list = [p for _, p in sorted(self._args.principals.items())
+                                   if p.is_operator]
+        return self._operator_list
 
     def _waits_for(self, keys: list[str]) -> list[pulumi.Resource]:
         return [r for k in keys for r in self._principal(k).depends_on]

@@ -47,6 +47,7 @@ import grpc
 import jsonschema
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.config import get_config_env_key
 from pulumi.runtime.proto import (
     analyzer_pb2,
     analyzer_pb2_grpc,
@@ -114,6 +115,8 @@ _CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", _MAX_MESSAGE),
     ("grpc.max_send_message_length", _MAX_MESSAGE),
 ]
+# MAX_ARG_STRLEN (32 pages): the longest "NAME=value" string exec accepts, its NUL included.
+_ENV_STRING_LIMIT = 32 * 4096 - 1
 _APPLICATION_EXCEPTION = "Exception calling application: "
 _TRACEBACK_MARKER = "Traceback (most recent call last):"
 
@@ -718,6 +721,10 @@ class PolicyPackSession:
         self._info: AnalyzerInfo | None = None
         self._config: dict[str, PolicyConfig] = {}
         self._known: dict[str, CapturedResource] = {}
+        # provider URN -> (the resource it was described from, or None; the description)
+        self._providers: dict[
+            str, tuple[CapturedResource | None, analyzer_pb2.AnalyzerProviderResource]] = {}
+        self._severities: dict[str, str] | None = None
         self.plugin_version = ""
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -864,8 +871,8 @@ class PolicyPackSession:
         config = {key: _config_string(value.value if isinstance(value, Secret) else value)
                   for key, value in self._stack_config.items()}
         environment = dict(os.environ)
+        environment.update(_config_environment(config))
         environment.update({
-            "PULUMI_CONFIG": json.dumps(config),
             "PULUMI_PROJECT": self.project,
             "PULUMI_STACK": self.stack,
             "PULUMI_DRY_RUN": "true" if self.dry_run else "false",
@@ -1097,14 +1104,21 @@ class PolicyPackSession:
             return None
         urn = explicit.urn if explicit is not None else reference.rsplit("::", 1)[0]
         found = explicit or (known if known is not None else self._known).get(urn)
+        # Thousands of resources share a handful of providers: describe each one once.
+        cached = self._providers.get(urn)
+        if cached is not None and cached[0] is found:
+            return cached[1]
         type_token, name = _urn_parts(urn)
         if found is not None:
-            return analyzer_pb2.AnalyzerProviderResource(
+            message = analyzer_pb2.AnalyzerProviderResource(
                 urn=urn, type=found.type, name=name or found.name,
                 properties=_struct(found.inputs),
             )
-        return analyzer_pb2.AnalyzerProviderResource(urn=urn, type=type_token, name=name,
-                                                     properties=struct_pb2.Struct())
+        else:
+            message = analyzer_pb2.AnalyzerProviderResource(urn=urn, type=type_token, name=name,
+                                                            properties=struct_pb2.Struct())
+        self._providers[urn] = (found, message)
+        return message
 
     def _analysis_call(self, method: str, request: Any, urn: str | None) -> Any:
         """Call Analyze/AnalyzeStack and turn failures into PolicyCrash or PackRPCError."""
@@ -1199,7 +1213,9 @@ class PolicyPackSession:
     def _violations(self, response: Any, attribute: Callable[[str], str]) -> list[Violation]:
         """Convert diagnostics like ``convertDiagnostics`` and attribute them like the engine."""
         info = self._require_info()
-        severities = {policy.name: policy.severity for policy in info.policies}
+        if self._severities is None:
+            self._severities = {policy.name: policy.severity for policy in info.policies}
+        severities = self._severities
         violations = []
         for diagnostic in response.diagnostics:
             severity = _SEVERITY_FROM_PROTO.get(diagnostic.severity, "")
@@ -1258,6 +1274,44 @@ class PolicyPackSession:
             tags=tuple(message.tags),
             repository=message.repository,
         )
+
+
+def _env_bytes(name: str, value: str) -> int:
+    return len(name.encode()) + 1 + len(value.encode())
+
+
+def _config_environment(config: Mapping[str, str]) -> dict[str, str]:
+    """The stack config for the pack's environment: ``PULUMI_CONFIG``, as the CLI sets it.
+
+    Linux refuses to exec a process with an environment string over 128 KiB
+    (``MAX_ARG_STRLEN``), and the CLI puts the whole stack config in one variable: a large
+    stack (a few hundred groups) cannot start a Python policy pack that way (pulumi/pulumi#20402).
+    When ``PULUMI_CONFIG`` would be too long, the largest values move, one by one, to
+    ``PULUMI_CONFIG_<KEY>`` variables, which the Python SDK's ``get_config`` reads before
+    ``PULUMI_CONFIG``: the pack sees the same config. A single value over the limit is an error.
+    """
+    whole = json.dumps(config)
+    if _env_bytes("PULUMI_CONFIG", whole) <= _ENV_STRING_LIMIT:
+        return {"PULUMI_CONFIG": whole}
+    names = {key: get_config_env_key(key) for key in config}
+    shared = {name for name in names.values() if list(names.values()).count(name) > 1}
+    remaining = dict(config)
+    environment: dict[str, str] = {}
+    for key in sorted(config, key=lambda k: len(config[k].encode()), reverse=True):
+        if names[key] in shared:
+            continue  # two keys would share one variable: keep both in PULUMI_CONFIG
+        environment[names[key]] = remaining.pop(key)
+        if _env_bytes("PULUMI_CONFIG", json.dumps(remaining)) <= _ENV_STRING_LIMIT:
+            break
+    environment["PULUMI_CONFIG"] = json.dumps(remaining)
+    too_long = sorted(name for name, value in environment.items()
+                      if _env_bytes(name, value) > _ENV_STRING_LIMIT)
+    if too_long:
+        raise PackStartError(
+            f"the stack config does not fit in the policy pack's environment: "
+            f"{', '.join(too_long)} would exceed the {_ENV_STRING_LIMIT + 1}-byte limit of one "
+            "environment variable (MAX_ARG_STRLEN); split the largest config value")
+    return environment
 
 
 def _config_string(value: Any) -> str:

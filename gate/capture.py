@@ -9,13 +9,16 @@ references are turned into ids or URNs, as the engine does before calling an ana
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import math
 import runpy
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pulumi
 from google.protobuf import json_format
@@ -74,16 +77,47 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             protect=bool(request.protect),
             delete_before_replace=bool(request.deleteBeforeReplace),
             dependencies=list(request.dependencies),
-            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            property_dependencies={k: list(v.urns)
+                                   for k, v in request.propertyDependencies.items()},
         ))
         return response
 
 
 def decode_struct(struct: Any) -> dict[str, Any]:
-    """A protobuf Struct from the wire -> plain values with UNKNOWN and Secret markers."""
-    raw = json_format.MessageToDict(struct, preserving_proto_field_name=True)
-    decoded = _decode(raw)
+    """A protobuf Struct from the wire -> plain values with UNKNOWN and Secret markers.
+
+    Walks the message once. The result is ``_decode(MessageToDict(struct))``, which is still
+    how a signature object (secret, resource reference, output value) is decoded.
+    """
+    decoded = _decode_struct(struct)
     return decoded if isinstance(decoded, dict) else {}
+
+
+def _decode_struct(struct: Any) -> Any:
+    fields = struct.fields
+    if rpc._special_sig_key in fields:
+        return _decode(json_format.MessageToDict(struct, preserving_proto_field_name=True))
+    return {key: _decode_value(item) for key, item in fields.items()}
+
+
+def _decode_value(value: Any) -> Any:
+    """One protobuf Value, as ``_decode`` reads its ``MessageToDict`` form."""
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        text = value.string_value
+        return UNKNOWN if text == rpc.UNKNOWN else text
+    if kind == "number_value":
+        number = value.number_value
+        if math.isinf(number) or math.isnan(number):
+            raise ValueError(f"Fail to serialize {number} as a JSON number")
+        return int(number) if number.is_integer() else number
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return _decode_struct(value.struct_value)
+    if kind == "list_value":
+        return [_decode_value(item) for item in value.list_value.values]
+    return None  # null_value, or no value set
 
 
 def _decode(value: Any) -> Any:
@@ -129,6 +163,39 @@ def config_for_runtime(raw: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
 
 
 @contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the program runs.
+
+    The SDK keeps a few hundred objects alive per resource (outputs, futures, tasks) until the
+    program ends, so with the default thresholds the collector keeps re-scanning an ever larger
+    heap: about 40% of a capture's time at 5,000 resources. Reference counting still frees
+    everything acyclic; the cyclic garbage waits for the next collection after the capture.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def plan_kept() -> Iterator[None]:
+    """Exempt everything allocated so far (a captured plan) from garbage collection, for a while.
+
+    After a capture the heap holds the plan and what the SDK left behind, all of it in the
+    youngest generation (the collector was paused): the next collections would scan it again
+    and again while the policy pack is driven. Frozen, it is left alone until the block ends.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+@contextmanager
 def _program_path(root: Path) -> Iterator[None]:
     added = str(root) not in sys.path
     if added:
@@ -144,6 +211,14 @@ def capture(stack: str, raw_config: dict[str, Any], *, program: Path | None = No
             project: str = PROJECT, subscription_id: str | None = None,
             monitor: RecordingMonitor | None = None) -> Plan:
     """Run ``__main__.py`` with ``raw_config`` under mocks in preview mode; return the plan."""
+    with _collector_paused():
+        return _capture(stack, raw_config, program=program, project=project,
+                        subscription_id=subscription_id, monitor=monitor)
+
+
+def _capture(stack: str, raw_config: dict[str, Any], *, program: Path | None,
+             project: str, subscription_id: str | None,
+             monitor: RecordingMonitor | None) -> Plan:
     program = program or ROOT / "__main__.py"
     values, secret_keys = config_for_runtime(raw_config)
     sub = subscription_id or str(raw_config.get(f"{PROJECT}:subscriptionId", "")) or None

@@ -14,9 +14,13 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from settings import SettingsError
+
+if TYPE_CHECKING:
+    from gate.capture import Plan
+    from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMATS = ("text", "json", "junit", "sarif", "markdown")
@@ -82,26 +86,29 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
         return EXIT_INTERNAL
 
 
-def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: "_Progress") -> int:
-    from gate.capture import capture
-    from gate.document import build_document
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress) -> int:
+    from gate.capture import capture, plan_kept
     from gate.trace import trace
-    from settings.load import load_stack_file, raw_from_stack_document
+    from settings.load import read_stack_file
 
     stack_file = Path(args.stack_file) if args.stack_file else ROOT / f"Pulumi.{args.stack}.yaml"
     if not stack_file.exists():
         stacks = sorted(p.name[7:-5] for p in ROOT.glob("Pulumi.*.yaml"))
         raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}")
     progress.say(f"loading settings from {stack_file.name}")
-    settings = load_stack_file(stack_file, args.stack)
-    import yaml
-
-    raw = raw_from_stack_document(yaml.safe_load(stack_file.read_text(encoding="utf-8")),
-                                  str(stack_file))
+    settings, raw = read_stack_file(stack_file, args.stack)
     progress.say("running the program under mocks (preview)")
     plan = capture(args.stack, raw)
     trace(plan.resources, settings)
     progress.say(f"captured {len(plan.resources)} resources")
+    with plan_kept():
+        return _report(args, out, progress, settings, raw, plan, stack_file)
+
+
+def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings: Settings,
+            raw: dict[str, Any], plan: Plan, stack_file: Path) -> int:
+    """Evaluate the pack over the captured plan (unless told not to) and emit the report."""
+    from gate.document import build_document
 
     if args.access_report:
         from gate.access import render_access_report

@@ -20,13 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gate.access import PRODUCTION_RIGHTS, AccessReport, build_access_report
 from gate.capture import capture
 from gate.trace import trace
 from settings import SettingsError
-from settings.load import load_stack_file, raw_from_stack_document
+from settings.load import read_stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,8 +111,7 @@ def report_for(spec: str) -> AccessReport:
 
 
 def _report(stack: str, path: Path) -> AccessReport:
-    settings = load_stack_file(path, stack)
-    raw = raw_from_stack_document(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+    settings, raw = read_stack_file(path, stack)
     plan = capture(stack, raw)
     trace(plan.resources, settings)
     return build_access_report(settings, plan)

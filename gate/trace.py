@@ -47,29 +47,60 @@ def _maps(settings: Settings) -> dict[str, list[str]]:
 
 
 def _contains_key(name: str, key: str) -> bool:
+    """``key`` occurs in ``name`` between dashes or the ends (the reference definition)."""
     return re.search(rf"(^|-){re.escape(key)}(-|$)", name) is not None
 
 
+def _segments(name: str) -> set[str]:
+    """Every substring of ``name`` that starts and ends at a dash or an end of ``name``.
+
+    ``key`` is one of them exactly when ``_contains_key(name, key)``: the dash-separated runs of
+    ``name.split("-")``, joined back. A name has a handful of dashes, so this is small.
+    """
+    parts = name.split("-")
+    return {"-".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)}
+
+
+# (key length, section position, key position): the order in which a key wins, longest first
+_Rank = tuple[int, int, int]
+
+
 def trace(resources: list[CapturedResource], settings: Settings) -> None:
-    """Fill ``source_key`` on every resource that a config entry or section produced."""
+    """Fill ``source_key`` on every resource that a config entry or section produced.
+
+    Linear in the resources: each name is split once and its segments are looked up in a
+    per-section index of the config keys (rather than one pattern per resource and key).
+    """
     maps = _maps(settings)
+    index: dict[str, list[tuple[str, int]]] = {}
+    for section, keys in maps.items():
+        for position, key in enumerate(keys):
+            index.setdefault(key, []).append((section, position))
+    families: dict[str, tuple[str, ...] | None] = {}
     for res in resources:
         if res.type.startswith("pulumi:providers:"):
             continue
-        for pattern, sections in _FAMILIES:
-            if not pattern.match(res.type):
-                continue
-            res.source_key = _match(res, sections, maps)
-            break
+        if res.type not in families:
+            families[res.type] = next(
+                (sections for pattern, sections in _FAMILIES if pattern.match(res.type)), None)
+        sections = families[res.type]
+        if sections is not None:
+            res.source_key = _match(res.name, sections, maps, index)
 
 
-def _match(res: CapturedResource, sections: tuple[str, ...], maps: dict[str, list[str]]) -> str:
+def _match(name: str, sections: tuple[str, ...], maps: dict[str, list[str]],
+           index: dict[str, list[tuple[str, int]]]) -> str:
+    """The longest key of ``sections`` in ``name``; on a tie, the first section's, first key's."""
+    order = {section: i for i, section in enumerate(sections)}
     best = ""
-    best_len = 0
-    for section in sections:
-        for key in maps.get(section, []):
-            if len(key) > best_len and _contains_key(res.name, key):
-                best, best_len = f"{PROJECT}:{section}.{key}", len(key)
+    best_rank: _Rank | None = None
+    for segment in _segments(name):
+        for section, position in index.get(segment, ()):
+            if section not in order:
+                continue
+            rank = (-len(segment), order[section], position)
+            if best_rank is None or rank < best_rank:
+                best, best_rank = f"{PROJECT}:{section}.{segment}", rank
     if best:
         return best
     section = sections[-1] if sections[-1] in ("signInApp",) else sections[0]

@@ -479,7 +479,7 @@ def model_acls(parts: Parts, fail: Fail) -> None:
                 continue
             _operator_entry(principal, model, levels, operators, ppath, fail)
             _least_privilege(principal, model, levels, groups, sps, ppath, fail)
-            _production_rights(parts, principal, model, levels, groups, ppath, fail)
+            _production_rights(parts, principal, model, levels, groups, operators, ppath, fail)
         for principal in model.exceptions:
             if principal not in model.permissions:
                 fail(key(*path, "exceptions", principal), "is an exception for a principal "
@@ -553,8 +553,9 @@ def _least_privilege(principal: str, model: Model, levels: list[str], groups: di
 
 
 def _production_rights(parts: Parts, principal: str, model: Model, levels: list[str],
-                       groups: dict[str, Group], ppath: tuple[str, ...], fail: Fail) -> None:
-    if not _is_prod(parts) or principal not in groups or principal in _operators(parts):
+                       groups: dict[str, Group], operators: set[str], ppath: tuple[str, ...],
+                       fail: Fail) -> None:
+    if not _is_prod(parts) or principal not in groups or principal in operators:
         return
     risky = PRODUCTION_LEVELS if model.registry == "workspace" else PRODUCTION_PRIVILEGES
     held = [lvl for lvl in levels if lvl in risky]

@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Optional, Protocol, cast
 
 from pulumi_policy import (
@@ -78,6 +80,7 @@ _VERSIONED_AZURE_NATIVE = re.compile(r"^azure-native:(?P<module>[^:/]+)/v[^:]+:(
 # ---------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def canonical_type(token: str) -> str:
     """Map versioned azure-native tokens to the default-version token.
 
@@ -94,8 +97,37 @@ def is_type(token: str, *types: str) -> bool:
     return canonical_type(token) in types
 
 
+class StackResources(list[PolicyResource]):
+    """The resources a stack policy receives, indexed by canonical type token on first use.
+
+    Stack rules look resources up by type many times (per principal, per workspace...); with
+    the index each lookup costs the resources of that type, not a scan of the whole stack.
+    """
+
+    def __init__(self, resources: Iterable[PolicyResource]) -> None:
+        super().__init__(resources)
+        self._index: dict[str, list[tuple[int, PolicyResource]]] | None = None
+        self._indexed_length = -1
+
+    def of_type(self, types: Sequence[str]) -> list[PolicyResource]:
+        """Like :func:`of_type`: the resources of these types, in stack order."""
+        if self._index is None or self._indexed_length != len(self):
+            index: dict[str, list[tuple[int, PolicyResource]]] = {}
+            for position, resource in enumerate(self):
+                index.setdefault(canonical_type(resource.resource_type), []).append(
+                    (position, resource))
+            self._index, self._indexed_length = index, len(self)
+        wanted = set(types)
+        if len(wanted) == 1:
+            return [resource for _, resource in self._index.get(next(iter(wanted)), ())]
+        found = [entry for token in wanted for entry in self._index.get(token, ())]
+        return [resource for _, resource in sorted(found, key=itemgetter(0))]
+
+
 def of_type(resources: Iterable[PolicyResource], *types: str) -> list[PolicyResource]:
     """The resources of the stack whose type token is one of ``types``."""
+    if isinstance(resources, StackResources):
+        return resources.of_type(types)
     return [r for r in resources if is_type(r.resource_type, *types)]
 
 
@@ -397,6 +429,7 @@ def stack_rule(
 ) -> StackValidationPolicy:
     """A stack policy (runs once over every resource of the stack)."""
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        args.resources = StackResources(args.resources)
         check(args, cast(Report, report))
 
     validate.__doc__ = check.__doc__

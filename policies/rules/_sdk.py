@@ -51,6 +51,7 @@ UNKNOWN_SENTINELS: frozenset[str] = frozenset(
 UnknownValueError = _proxy.UnknownValueError
 
 _ORIGINAL_DESERIALIZE = _deserialize.deserialize_properties
+_SDK_DESERIALIZE_PROPERTY = _deserialize._deserialize_property
 
 
 class SecretStr(str):
@@ -97,10 +98,32 @@ def _unwrap_secrets(value: Any) -> Any:
 
 
 def deserialize_marking_secrets(props: dict[str, Any], proxy_secrets: bool = False) -> Any:
-    """Drop-in for ``pulumi_policy.deserialize.deserialize_properties`` that marks secrets."""
+    """Drop-in for ``pulumi_policy.deserialize.deserialize_properties`` that marks secrets.
+
+    The result is ``_ORIGINAL_DESERIALIZE(_unwrap_secrets(props), False)``, built in one pass:
+    the SDK calls this once per policy and resource, so a second walk of every property map
+    is a measurable share of a large stack's analysis.
+    """
     if proxy_secrets:
         return _ORIGINAL_DESERIALIZE(props, True)
-    return _ORIGINAL_DESERIALIZE(_unwrap_secrets(props), False)
+    if SIG_KEY in props:
+        return _ORIGINAL_DESERIALIZE(_unwrap_secrets(props), False)
+    return {key: _deserialize_one(item, False) for key, item in props.items()}
+
+
+def _deserialize_one(value: Any, secret: bool) -> Any:
+    """One property, as ``_ORIGINAL_DESERIALIZE`` deserializes it once secrets are unwrapped."""
+    if isinstance(value, list):
+        return [_deserialize_one(item, secret) for item in value]
+    if isinstance(value, dict):
+        if SIG_KEY not in value:
+            return {key: _deserialize_one(item, secret) for key, item in value.items()}
+        if value[SIG_KEY] == SECRET_SIG and "value" in value:
+            return _deserialize_one(value["value"], True)
+        # An asset, an archive or a malformed envelope: the SDK's own path, unchanged.
+        unwrapped = _unwrap_secrets(value)
+        return _SDK_DESERIALIZE_PROPERTY(_mark(unwrapped) if secret else unwrapped, False)
+    return _mark(value) if secret else value
 
 
 def install_secret_markers() -> None:
