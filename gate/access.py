@@ -23,16 +23,22 @@ from settings.model import PROJECT
 GROUP = "azuread:index/group:Group"
 DBX_GROUP = "databricks:index/group:Group"
 DBX_SP = "databricks:index/servicePrincipal:ServicePrincipal"
-ASSIGN = ("databricks:index/mwsPermissionAssignment:MwsPermissionAssignment",
-          "databricks:index/permissionAssignment:PermissionAssignment")
+ASSIGN = (
+    "databricks:index/mwsPermissionAssignment:MwsPermissionAssignment",
+    "databricks:index/permissionAssignment:PermissionAssignment",
+)
 ENTITLEMENTS = "databricks:index/entitlements:Entitlements"
 GROUP_MEMBER = "databricks:index/groupMember:GroupMember"
 PERMISSIONS = "databricks:index/permissions:Permissions"
 GRANTS = "databricks:index/grants:Grants"
 GRANT = "databricks:index/grant:Grant"
 CA_POLICY = "azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy"
-ENTITLEMENT_WIRE = ("workspaceAccess", "databricksSqlAccess", "allowClusterCreate",
-                    "allowInstancePoolCreate")
+ENTITLEMENT_WIRE = (
+    "workspaceAccess",
+    "databricksSqlAccess",
+    "allowClusterCreate",
+    "allowInstancePoolCreate",
+)
 # Rights that let a principal put a model version into production or change who may.
 PRODUCTION_RIGHTS = {"CAN_MANAGE_PRODUCTION_VERSIONS", "CAN_MANAGE", "MANAGE", "ALL_PRIVILEGES"}
 BUILTIN_ADMINS = "admins"
@@ -76,8 +82,8 @@ class AccessReport:
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)
-        for p, src in zip(doc["principals"], self.principals):
-            for m, right in zip(p["models"], src.models):
+        for p, src in zip(doc["principals"], self.principals, strict=False):
+            for m, right in zip(p["models"], src.models, strict=False):
                 m["production"] = right.production
         return doc
 
@@ -93,8 +99,9 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
         by_type[r.type].append(r)
 
     group_key_by_name = {g.display_name.casefold(): k for k, g in settings.groups.items()}
-    entra_ids = {r.inputs.get("displayName", ""): str(r.outputs.get("objectId", ""))
-                 for r in by_type[GROUP]}
+    entra_ids = {
+        r.inputs.get("displayName", ""): str(r.outputs.get("objectId", "")) for r in by_type[GROUP]
+    }
     # databricks id -> principal key, and application id -> service principal key
     dbx_id_to_key: dict[str, str] = {}
     app_to_key: dict[str, str] = {}
@@ -102,7 +109,9 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
         key = group_key_by_name.get(str(r.inputs.get("displayName", "")).casefold())
         if key:
             dbx_id_to_key[r.id] = key
-    sp_keys_by_name = {sp.display_name.casefold(): k for k, sp in settings.service_principals.items()}
+    sp_keys_by_name = {
+        sp.display_name.casefold(): k for k, sp in settings.service_principals.items()
+    }
     for r in by_type[DBX_SP]:
         key = sp_keys_by_name.get(str(r.inputs.get("displayName", "")).casefold())
         if key:
@@ -114,10 +123,14 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
         for r in by_type[token]:
             key = dbx_id_to_key.get(str(r.inputs.get("principalId", "")))
             if key:
-                permission[key] = sorted(set(permission[key]) | set(r.inputs.get("permissions", [])))
+                permission[key] = sorted(
+                    set(permission[key]) | set(r.inputs.get("permissions", []))
+                )
     entitlements: dict[str, dict[str, bool]] = {}
     for r in by_type[ENTITLEMENTS]:
-        key = dbx_id_to_key.get(str(r.inputs.get("groupId") or r.inputs.get("servicePrincipalId") or ""))
+        key = dbx_id_to_key.get(
+            str(r.inputs.get("groupId") or r.inputs.get("servicePrincipalId") or "")
+        )
         if key:
             entitlements[key] = {w: bool(r.inputs.get(w, False)) for w in ENTITLEMENT_WIRE}
     for r in by_type[DBX_GROUP]:  # workspace identity mode: entitlements on the group itself
@@ -144,9 +157,15 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
         for ac in r.inputs.get("accessControls", []):
             name = ac.get("groupName") or ac.get("servicePrincipalName") or ac.get("userName") or ""
             pk = principal_key(str(name))
-            rights[pk].append(ModelRight(mk, model.registry, model.name,
-                                         [str(ac.get("permissionLevel"))],
-                                         _why(settings, mk, pk)))
+            rights[pk].append(
+                ModelRight(
+                    mk,
+                    model.registry,
+                    model.name,
+                    [str(ac.get("permissionLevel"))],
+                    _why(settings, mk, pk),
+                )
+            )
     for r in by_type[GRANTS]:
         mk = model_of_resource.get(r.urn)
         if not mk:
@@ -155,58 +174,102 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
         full = f"{model.catalog}.{model.schema_}.{model.name}"
         for g in r.inputs.get("grants", []):
             pk = principal_key(str(g.get("principal", "")))
-            rights[pk].append(ModelRight(mk, model.registry, full,
-                                         sorted(g.get("privileges", [])), _why(settings, mk, pk)))
+            rights[pk].append(
+                ModelRight(
+                    mk,
+                    model.registry,
+                    full,
+                    sorted(g.get("privileges", [])),
+                    _why(settings, mk, pk),
+                )
+            )
 
     ca = settings.conditional_access
     policies = []
     for r in sorted(by_type[CA_POLICY], key=lambda x: x.name):
         users = (r.inputs.get("conditions") or {}).get("users") or {}
         controls = (r.inputs.get("grantControls") or {}).get("builtInControls") or []
-        policies.append({
-            "name": r.inputs.get("displayName", r.name), "state": r.inputs.get("state", ""),
-            "controls": list(controls),
-            "includedGroups": list(users.get("includedGroups") or []),
-            "excludedGroups": list(users.get("excludedGroups") or []),
-            "excludesBreakGlass": bool(set(ca.break_glass_group_object_ids)
-                                       & set(users.get("excludedGroups") or [])),
-        })
+        policies.append(
+            {
+                "name": r.inputs.get("displayName", r.name),
+                "state": r.inputs.get("state", ""),
+                "controls": list(controls),
+                "includedGroups": list(users.get("includedGroups") or []),
+                "excludedGroups": list(users.get("excludedGroups") or []),
+                "excludesBreakGlass": bool(
+                    set(ca.break_glass_group_object_ids) & set(users.get("excludedGroups") or [])
+                ),
+            }
+        )
 
     principals: list[PrincipalAccess] = []
     for key, g in settings.groups.items():
         oid = entra_ids.get(g.display_name, "")
-        covered = [p["name"] for p in policies if oid and oid in p["includedGroups"]
-                   and p["state"] != "disabled"]
-        principals.append(PrincipalAccess(
-            key=key, kind="group", display_name=g.display_name, identifier=oid,
-            role=g.role.value if g.role else "(not mapped to Databricks)",
-            workspace_permission=permission.get(key, []), entitlements=entitlements.get(key, {}),
-            granted_by=_ns(f"groups.{key}.role") if g.role else _ns(f"groups.{key}"),
-            conditional_access=covered, models=_sorted(rights.get(key, []))))
+        covered = [
+            p["name"]
+            for p in policies
+            if oid and oid in p["includedGroups"] and p["state"] != "disabled"
+        ]
+        principals.append(
+            PrincipalAccess(
+                key=key,
+                kind="group",
+                display_name=g.display_name,
+                identifier=oid,
+                role=g.role.value if g.role else "(not mapped to Databricks)",
+                workspace_permission=permission.get(key, []),
+                entitlements=entitlements.get(key, {}),
+                granted_by=_ns(f"groups.{key}.role") if g.role else _ns(f"groups.{key}"),
+                conditional_access=covered,
+                models=_sorted(rights.get(key, [])),
+            )
+        )
     for key, sp in settings.service_principals.items():
         app = next((a for a, k in app_to_key.items() if k == key), "")
-        principals.append(PrincipalAccess(
-            key=key, kind="managed-identity" if sp.kind == "managed-identity" else
-            "service-principal", display_name=sp.display_name, identifier=app,
-            role=sp.role.value, workspace_permission=permission.get(key, []),
-            entitlements=entitlements.get(key, {}), granted_by=_ns(f"servicePrincipals.{key}.role"),
-            models=_sorted(rights.get(key, []))))
+        principals.append(
+            PrincipalAccess(
+                key=key,
+                kind="managed-identity" if sp.kind == "managed-identity" else "service-principal",
+                display_name=sp.display_name,
+                identifier=app,
+                role=sp.role.value,
+                workspace_permission=permission.get(key, []),
+                entitlements=entitlements.get(key, {}),
+                granted_by=_ns(f"servicePrincipals.{key}.role"),
+                models=_sorted(rights.get(key, [])),
+            )
+        )
     if rights.get(BUILTIN_ADMINS):
-        principals.append(PrincipalAccess(
-            key=BUILTIN_ADMINS, kind="built-in", display_name="workspace admins (built-in)",
-            identifier="admins", role="admin", workspace_permission=["ADMIN"], entitlements={},
-            granted_by="built-in: members of the workspace admins group",
-            models=_sorted(rights[BUILTIN_ADMINS])))
-    return AccessReport(stack=plan.stack, environment=settings.environment.value,
-                        workspace=settings.workspace.name, principals=principals,
-                        conditional_access=policies,
-                        break_glass_group_object_ids=list(ca.break_glass_group_object_ids))
+        principals.append(
+            PrincipalAccess(
+                key=BUILTIN_ADMINS,
+                kind="built-in",
+                display_name="workspace admins (built-in)",
+                identifier="admins",
+                role="admin",
+                workspace_permission=["ADMIN"],
+                entitlements={},
+                granted_by="built-in: members of the workspace admins group",
+                models=_sorted(rights[BUILTIN_ADMINS]),
+            )
+        )
+    return AccessReport(
+        stack=plan.stack,
+        environment=settings.environment.value,
+        workspace=settings.workspace.name,
+        principals=principals,
+        conditional_access=policies,
+        break_glass_group_object_ids=list(ca.break_glass_group_object_ids),
+    )
 
 
 def _model_key(r: CapturedResource, settings: Settings) -> str:
     prefix = _ns("models.")
-    return r.source_key[len(prefix):] if r.source_key.startswith(prefix) and \
-        r.source_key[len(prefix):] in settings.models else ""
+    return (
+        r.source_key[len(prefix) :]
+        if r.source_key.startswith(prefix) and r.source_key[len(prefix) :] in settings.models
+        else ""
+    )
 
 
 def _why(settings: Settings, mk: str, pk: str) -> str:
@@ -216,7 +279,11 @@ def _why(settings: Settings, mk: str, pk: str) -> str:
         return "operator: built-in workspace admins always keep CAN_MANAGE"
     if pk == settings.deployer:
         return f"operator: the deployer ({_ns('deployer')})"
-    if pk in settings.groups and settings.groups[pk].role and settings.groups[pk].role.value == "admin":
+    if (
+        pk in settings.groups
+        and settings.groups[pk].role
+        and settings.groups[pk].role.value == "admin"
+    ):
         return f"operator: admin group ({_ns(f'groups.{pk}.role')})"
     return "not in config: investigate"
 
@@ -227,6 +294,7 @@ def _sorted(rights: list[ModelRight]) -> list[ModelRight]:
 
 # --- rendering -----------------------------------------------------------------------------
 
+
 def render_access_report(settings: Settings, plan: Plan, fmt: str) -> str:
     report = build_access_report(settings, plan)
     if fmt == "json":
@@ -236,9 +304,22 @@ def render_access_report(settings: Settings, plan: Plan, fmt: str) -> str:
     return render_access_markdown(report)
 
 
-CSV_COLUMNS = ("principal", "kind", "display_name", "identifier", "role", "workspace_permission",
-               "entitlements", "conditional_access", "model", "registry", "model_name", "access",
-               "production_rights", "granted_by")
+CSV_COLUMNS = (
+    "principal",
+    "kind",
+    "display_name",
+    "identifier",
+    "role",
+    "workspace_permission",
+    "entitlements",
+    "conditional_access",
+    "model",
+    "registry",
+    "model_name",
+    "access",
+    "production_rights",
+    "granted_by",
+)
 
 
 def render_csv(report: AccessReport) -> str:
@@ -247,13 +328,30 @@ def render_csv(report: AccessReport) -> str:
     w.writerow(CSV_COLUMNS)
     for p in report.principals:
         ents = ";".join(k for k, v in sorted(p.entitlements.items()) if v)
-        base = [p.key, p.kind, p.display_name, p.identifier, p.role,
-                ";".join(p.workspace_permission), ents, ";".join(p.conditional_access)]
+        base = [
+            p.key,
+            p.kind,
+            p.display_name,
+            p.identifier,
+            p.role,
+            ";".join(p.workspace_permission),
+            ents,
+            ";".join(p.conditional_access),
+        ]
         if not p.models:
             w.writerow([*base, "", "", "", "", "", p.granted_by])
         for m in p.models:
-            w.writerow([*base, m.model, m.registry, m.full_name, ";".join(m.access),
-                        "yes" if m.production else "no", m.granted_by])
+            w.writerow(
+                [
+                    *base,
+                    m.model,
+                    m.registry,
+                    m.full_name,
+                    ";".join(m.access),
+                    "yes" if m.production else "no",
+                    m.granted_by,
+                ]
+            )
     return buf.getvalue()
 
 
@@ -262,15 +360,18 @@ def _node(text: str) -> str:
 
 
 def render_access_markdown(report: AccessReport) -> str:
-    lines = [f"# Access review: `{report.stack}` ({report.environment})", "",
-             f"Workspace `{report.workspace}`. Every right below is what the stack declares; "
-             "'granted by' names the config key (or the operator rule) that produced it.", ""]
-    lines += ["## Graph", "", "```mermaid", "graph LR",
-              f"  ws[(\"{report.workspace}\")]"]
+    lines = [
+        f"# Access review: `{report.stack}` ({report.environment})",
+        "",
+        f"Workspace `{report.workspace}`. Every right below is what the stack declares; "
+        "'granted by' names the config key (or the operator rule) that produced it.",
+        "",
+    ]
+    lines += ["## Graph", "", "```mermaid", "graph LR", f'  ws[("{report.workspace}")]']
     models_seen: dict[str, str] = {}
     for p in report.principals:
         pid = "p_" + _node(p.key)
-        lines.append(f"  {pid}[\"{p.display_name}<br/>{p.kind}, {p.role}\"]")
+        lines.append(f'  {pid}["{p.display_name}<br/>{p.kind}, {p.role}"]')
         if p.workspace_permission:
             lines.append(f"  {pid} -->|{'/'.join(p.workspace_permission)}| ws")
         for m in p.models:
@@ -279,29 +380,52 @@ def render_access_markdown(report: AccessReport) -> str:
             style = "==>" if m.production else "-.->"
             lines.append(f"  {pid} {style}|{', '.join(m.access)}| {mid}")
     for mid, name in sorted(models_seen.items()):
-        lines.append(f"  {mid}[[\"{name}\"]]")
+        lines.append(f'  {mid}[["{name}"]]')
         lines.append(f"  ws --- {mid}")
-    lines += ["```", "", "Thick arrows are production rights (CAN_MANAGE_PRODUCTION_VERSIONS, "
-              "CAN_MANAGE, MANAGE, ALL_PRIVILEGES).", "", "## Principals", "",
-              "| principal | kind | role | workspace | entitlements | conditional access | granted by |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "```",
+        "",
+        "Thick arrows are production rights (CAN_MANAGE_PRODUCTION_VERSIONS, "
+        "CAN_MANAGE, MANAGE, ALL_PRIVILEGES).",
+        "",
+        "## Principals",
+        "",
+        "| principal | kind | role | workspace | entitlements | conditional access | granted by |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for p in report.principals:
         ents = ", ".join(k for k, v in sorted(p.entitlements.items()) if v) or "-"
         cap = "<br/>".join(p.conditional_access) or "-"
-        lines.append(f"| `{p.key}` {p.display_name} | {p.kind} | {p.role} | "
-                     f"{'/'.join(p.workspace_permission) or '-'} | {ents} | {cap} | `{p.granted_by}` |")
-    lines += ["", "## Model rights", "",
-              "| model | registry | principal | access | production | granted by |",
-              "|---|---|---|---|---|---|"]
+        lines.append(
+            f"| `{p.key}` {p.display_name} | {p.kind} | {p.role} | "
+            f"{'/'.join(p.workspace_permission) or '-'} | {ents} | {cap} | `{p.granted_by}` |"
+        )
+    lines += [
+        "",
+        "## Model rights",
+        "",
+        "| model | registry | principal | access | production | granted by |",
+        "|---|---|---|---|---|---|",
+    ]
     rows = [(m.model, m.registry, p.key, m) for p in report.principals for m in p.models]
     for mk, reg, pk, m in sorted(rows, key=lambda r: (r[0], r[2])):
-        lines.append(f"| `{mk}` {m.full_name} | {reg} | `{pk}` | {', '.join(m.access)} | "
-                     f"{'**yes**' if m.production else 'no'} | `{m.granted_by}` |")
-    lines += ["", "## Conditional access", "",
-              f"Break-glass groups excluded everywhere: "
-              f"{', '.join(report.break_glass_group_object_ids) or '(none)'}", "",
-              "| policy | state | controls | groups | excludes break-glass |", "|---|---|---|---|---|"]
+        lines.append(
+            f"| `{mk}` {m.full_name} | {reg} | `{pk}` | {', '.join(m.access)} | "
+            f"{'**yes**' if m.production else 'no'} | `{m.granted_by}` |"
+        )
+    lines += [
+        "",
+        "## Conditional access",
+        "",
+        f"Break-glass groups excluded everywhere: "
+        f"{', '.join(report.break_glass_group_object_ids) or '(none)'}",
+        "",
+        "| policy | state | controls | groups | excludes break-glass |",
+        "|---|---|---|---|---|",
+    ]
     for c in report.conditional_access:
-        lines.append(f"| {c['name']} | {c['state']} | {', '.join(c['controls']) or '-'} | "
-                     f"{len(c['includedGroups'])} | {'yes' if c['excludesBreakGlass'] else '**NO**'} |")
+        lines.append(
+            f"| {c['name']} | {c['state']} | {', '.join(c['controls']) or '-'} | "
+            f"{len(c['includedGroups'])} | {'yes' if c['excludesBreakGlass'] else '**NO**'} |"
+        )
     return "\n".join(lines) + "\n"

@@ -18,9 +18,9 @@ from typing import Any
 class _Unknown:
     """The singleton that stands for a computed value not known in preview."""
 
-    _instance: "_Unknown | None" = None
+    _instance: _Unknown | None = None
 
-    def __new__(cls) -> "_Unknown":
+    def __new__(cls) -> _Unknown:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance

@@ -15,8 +15,9 @@ from gate.document import Finding, PolicyResult
 
 
 def render_junit(doc: dict[str, Any], policy: PolicyResult) -> str:
-    resources = [r for r in doc["resources"] if r["custom"] and
-                 not r["type"].startswith("pulumi:providers:")]
+    resources = [
+        r for r in doc["resources"] if r["custom"] and not r["type"].startswith("pulumi:providers:")
+    ]
     by_policy: dict[str, list[Finding]] = defaultdict(list)
     for f in policy.findings:
         by_policy[f.policy].append(f)
@@ -50,8 +51,12 @@ def render_junit(doc: dict[str, Any], policy: PolicyResult) -> str:
                 mandatory = [f for f in hits if f.blocking]
                 if mandatory:
                     counts["failures"] += 1
-                    fail = ET.SubElement(case, "failure", type=name,
-                                         message=" ".join(mandatory[0].message.split())[:500])
+                    fail = ET.SubElement(
+                        case,
+                        "failure",
+                        type=name,
+                        message=" ".join(mandatory[0].message.split())[:500],
+                    )
                     fail.text = "\n".join(_detail(f) for f in mandatory)
                 elif hits:
                     out = ET.SubElement(case, "system-out")
@@ -62,7 +67,9 @@ def render_junit(doc: dict[str, Any], policy: PolicyResult) -> str:
     for k, v in totals.items():
         suites.set(k, str(v))
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )
 
 
 def _detail(f: Finding) -> str:

@@ -16,8 +16,11 @@ def _cell(text: str) -> str:
 def render_markdown(doc: dict[str, Any], policy: PolicyResult) -> str:
     mandatory = [f for f in policy.findings if f.blocking]
     advisory = [f for f in policy.findings if not f.blocking]
-    verdict = ("**Blocked**: mandatory policy violations" if mandatory
-               else "**Passed**: no mandatory policy violation")
+    verdict = (
+        "**Blocked**: mandatory policy violations"
+        if mandatory
+        else "**Passed**: no mandatory policy violation"
+    )
     lines = [
         f"### Policy gate: `{doc['project']}` / `{doc['stack']}` ({doc['environment']})",
         "",
@@ -31,13 +34,19 @@ def render_markdown(doc: dict[str, Any], policy: PolicyResult) -> str:
     for title, group in (("Mandatory violations", mandatory), ("Advisory", advisory)):
         if not group:
             continue
-        lines += ["", f"#### {title}", "",
-                  "| severity | policy | resource | config key | finding |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"#### {title}",
+            "",
+            "| severity | policy | resource | config key | finding |",
+            "|---|---|---|---|---|",
+        ]
         for f in sorted(group, key=lambda x: (_SEV.get(x.severity.lower(), 9), x.policy, x.urn)):
-            lines.append(f"| {f.severity or '-'} | `{f.policy}` | {_cell(f.resource_name or 'stack')} "
-                         f"| {('`' + f.source_key + '`') if f.source_key else '-'} "
-                         f"| {_cell(f.message)} |")
+            lines.append(
+                f"| {f.severity or '-'} | `{f.policy}` | {_cell(f.resource_name or 'stack')} "
+                f"| {('`' + f.source_key + '`') if f.source_key else '-'} "
+                f"| {_cell(f.message)} |"
+            )
         fixes = _fixes(group)
         if fixes:
             lines += ["", "<details><summary>How to fix</summary>", ""]

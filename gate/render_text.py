@@ -13,8 +13,10 @@ SEVERITY_ORDER = ("critical", "high", "medium", "low", "")
 def render_text(doc: dict[str, Any], findings: list[Finding] | None) -> str:
     lines: list[str] = []
     summary = doc["summary"]
-    lines.append(f"Stack {doc['project']}/{doc['stack']} ({doc['environment']}): "
-                 f"{summary['resources']} resources, {summary['protected']} protected")
+    lines.append(
+        f"Stack {doc['project']}/{doc['stack']} ({doc['environment']}): "
+        f"{summary['resources']} resources, {summary['protected']} protected"
+    )
     lines.append("")
     lines.append("Plan (by parent):")
     lines.extend(_tree(doc["resources"]))
@@ -64,7 +66,9 @@ def _findings(findings: list[Finding]) -> list[str]:
         by_sev: dict[str, list[Finding]] = defaultdict(list)
         for f in group:
             by_sev[f.severity.lower()].append(f)
-        for sev in sorted(by_sev, key=lambda s: SEVERITY_ORDER.index(s) if s in SEVERITY_ORDER else 9):
+        for sev in sorted(
+            by_sev, key=lambda s: SEVERITY_ORDER.index(s) if s in SEVERITY_ORDER else 9
+        ):
             lines.append(f"  severity {sev or 'unspecified'}:")
             for f in sorted(by_sev[sev], key=lambda x: (x.policy, x.urn)):
                 where = f.resource_name or "stack"

@@ -20,9 +20,12 @@ from settings import ROLE_PRESETS, Settings, effective_entitlements
 from settings.model import Role
 from tests.conftest import NS, plan_for
 
-WIRE = {"workspace_access": "workspaceAccess", "databricks_sql_access": "databricksSqlAccess",
-        "allow_cluster_create": "allowClusterCreate",
-        "allow_instance_pool_create": "allowInstancePoolCreate"}
+WIRE = {
+    "workspace_access": "workspaceAccess",
+    "databricks_sql_access": "databricksSqlAccess",
+    "allow_cluster_create": "allowClusterCreate",
+    "allow_instance_pool_create": "allowInstancePoolCreate",
+}
 
 
 def expected_model_rights(s: Settings) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -66,13 +69,16 @@ def test_model_rights_match_config(stack: str, request: pytest.FixtureRequest) -
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_workspace_roles_and_entitlements_match_config(stack: str,
-                                                       request: pytest.FixtureRequest) -> None:
+def test_workspace_roles_and_entitlements_match_config(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
     plan = request.getfixturevalue(f"plan_{stack}")
     settings = request.getfixturevalue(f"settings_{stack}")
     rep = {p.key: p for p in report(stack, plan, settings).principals}
-    principals = {**{k: (g.role, g.entitlements) for k, g in settings.groups.items()},
-                  **{k: (sp.role, sp.entitlements) for k, sp in settings.service_principals.items()}}
+    principals = {
+        **{k: (g.role, g.entitlements) for k, g in settings.groups.items()},
+        **{k: (sp.role, sp.entitlements) for k, sp in settings.service_principals.items()},
+    }
     for key, (role, overrides) in principals.items():
         if role is None:
             assert rep[key].workspace_permission == [], key
@@ -85,7 +91,8 @@ def test_workspace_roles_and_entitlements_match_config(stack: str,
 
 
 def test_conditional_access_covers_mapped_groups_and_excludes_break_glass(
-        plan_prod: Plan, settings_prod: Settings) -> None:
+    plan_prod: Plan, settings_prod: Settings
+) -> None:
     rep = report("prod", plan_prod, settings_prod)
     assert rep.conditional_access and all(c["excludesBreakGlass"] for c in rep.conditional_access)
     for p in rep.principals:
@@ -104,7 +111,8 @@ def test_formats(plan_prod: Plan, settings_prod: Settings) -> None:
 
 
 def test_diff_shows_a_planted_revocation_and_new_production_right(
-        plan_prod: Plan, settings_prod: Settings) -> None:
+    plan_prod: Plan, settings_prod: Settings
+) -> None:
     base = report("prod", plan_prod, settings_prod)
 
     def plant(cfg: dict[str, Any]) -> None:
