@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent import futures
 from contextlib import ExitStack
@@ -1294,7 +1295,7 @@ def _config_environment(config: Mapping[str, str]) -> dict[str, str]:
     if _env_bytes("PULUMI_CONFIG", whole) <= _ENV_STRING_LIMIT:
         return {"PULUMI_CONFIG": whole}
     names = {key: get_config_env_key(key) for key in config}
-    shared = {name for name in names.values() if list(names.values()).count(name) > 1}
+    shared = {name for name, count in Counter(names.values()).items() if count > 1}
     remaining = dict(config)
     environment: dict[str, str] = {}
     for key in sorted(config, key=lambda k: len(config[k].encode()), reverse=True):

@@ -61,7 +61,7 @@ def _segments(name: str) -> set[str]:
     return {"-".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)}
 
 
-# (key length, section position, key position): the order in which a key wins, longest first
+# (minus the key's length, its section's position, its position): the smallest rank wins
 _Rank = tuple[int, int, int]
 
 
