@@ -377,6 +377,23 @@ class Controls:
         )
 
 
+def _metadata(name: str, description: str, domain: str, severity: Severity,
+              controls: Controls, remediation: str, config: Optional[dict[str, dict[str, Any]]],
+              enforcement: Optional[EnforcementLevel], url: Optional[str]) -> dict[str, Any]:
+    """The metadata every rule carries, resource or stack."""
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": enforcement,
+        "config_schema": schema(config) if config else None,
+        "severity": severity,
+        "framework": controls.primary(description),
+        "tags": controls.tags(domain),
+        "remediation_steps": remediation,
+        "url": url,
+    }
+
+
 def resource_rule(
     *,
     name: str,
@@ -401,16 +418,9 @@ def resource_rule(
 
     validate.__doc__ = check.__doc__
     return ResourceValidationPolicy(
-        name=name,
-        description=description,
         validate=validate,
-        enforcement_level=enforcement,
-        config_schema=schema(config) if config else None,
-        severity=severity,
-        framework=controls.primary(description),
-        tags=controls.tags(domain),
-        remediation_steps=remediation,
-        url=url,
+        **_metadata(name, description, domain, severity, controls, remediation, config,
+                    enforcement, url),
     )
 
 
@@ -434,16 +444,9 @@ def stack_rule(
 
     validate.__doc__ = check.__doc__
     return StackValidationPolicy(
-        name=name,
-        description=description,
         validate=validate,
-        enforcement_level=enforcement,
-        config_schema=schema(config) if config else None,
-        severity=severity,
-        framework=controls.primary(description),
-        tags=controls.tags(domain),
-        remediation_steps=remediation,
-        url=url,
+        **_metadata(name, description, domain, severity, controls, remediation, config,
+                    enforcement, url),
     )
 
 
