@@ -279,11 +279,7 @@ def _why(settings: Settings, mk: str, pk: str) -> str:
         return "operator: built-in workspace admins always keep CAN_MANAGE"
     if pk == settings.deployer:
         return f"operator: the deployer ({_ns('deployer')})"
-    if (
-        pk in settings.groups
-        and settings.groups[pk].role
-        and settings.groups[pk].role.value == "admin"
-    ):
+    if pk in settings.admin_groups:
         return f"operator: admin group ({_ns(f'groups.{pk}.role')})"
     return "not in config: investigate"
 
