@@ -456,7 +456,8 @@ POLICIES = [
         severity=Severity.HIGH,
         controls=Controls(soc2=("CC6.3", "A1.2"), iso27001=("A.5.18", "A.8.2")),
         remediation=(
-            "Include {'groupName': 'admins', 'permissionLevel': 'CAN_MANAGE'} and "
+            "Include {'groupName': <each adminGroupNames entry>, "
+            "'permissionLevel': 'CAN_MANAGE'} and "
             "{'servicePrincipalName': <deployer application id>, 'permissionLevel': 'CAN_MANAGE'}."
         ),
         config={
