@@ -101,6 +101,9 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
                                         f"add `{PROJECT}:{alias}` to Pulumi.{stack}.yaml "
                                         "(see the config reference in README.md)"))
                 failed.add(name)
+            elif not field.is_required():
+                # Cross-field rules see the defaults too (e.g. the default provisioning mode).
+                parts[name] = field.get_default(call_default_factory=True)
             continue
         try:
             annotation: Any = (Annotated[(field.annotation, *field.metadata)]  # type: ignore[valid-type]

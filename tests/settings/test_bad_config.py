@@ -404,3 +404,75 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_shipped_stacks_are_valid(settings_dev: Any, settings_prod: Any) -> None:
     assert settings_dev.environment.value == "dev" and not settings_dev.is_prod
     assert settings_prod.is_prod and settings_prod.protect
+
+
+# --- rules added with the workspace, identity and access components ------------------------
+
+def test_customer_managed_keys_need_a_key() -> None:
+    def mutate(cfg: Config) -> None:
+        cfg[c("workspace")]["customerManagedKeys"] = {"keyVaultUri": "https://kv.vault.azure.net/"}
+
+    assert "names no key" in only(problems_for("prod", mutate), c("workspace.customerManagedKeys"))
+
+
+def test_customer_managed_key_needs_its_version() -> None:
+    def mutate(cfg: Config) -> None:
+        cfg[c("workspace")]["customerManagedKeys"] = {
+            "keyVaultUri": "https://kv.vault.azure.net/", "managedServicesKeyName": "dbx"}
+
+    msg = only(problems_for("prod", mutate),
+               c("workspace.customerManagedKeys.managedServicesKeyVersion"))
+    assert "needs the key version" in msg
+
+
+def test_compliance_profile_needs_monitoring_and_updates() -> None:
+    def mutate(cfg: Config) -> None:
+        cfg[c("workspace")]["enhancedSecurityCompliance"]["enhancedSecurityMonitoring"] = False
+
+    msg = only(problems_for("prod", mutate),
+               c("workspace.enhancedSecurityCompliance.enhancedSecurityMonitoring"))
+    assert "compliance security profile always enables" in msg
+
+
+def test_managed_identity_name_must_be_an_azure_name() -> None:
+    def mutate(cfg: Config) -> None:
+        cfg[c("servicePrincipals")]["risk-agent"]["displayName"] = "risk agent (AKS)"
+
+    msg = only(problems_for("dev", mutate), c("servicePrincipals.risk-agent.displayName"))
+    assert "must be a valid Azure resource name" in msg
+
+
+def test_mapped_group_cannot_use_a_built_in_name() -> None:
+    def mutate(cfg: Config) -> None:
+        cfg[c("groups")]["auditors"]["displayName"] = "users"
+
+    assert "built-in Databricks group" in only(problems_for("dev", mutate),
+                                               c("groups.auditors.displayName"))
+
+
+def test_workspace_identity_mode_cannot_grant_unity_catalog_to_groups() -> None:
+    def mutate(cfg: Config) -> None:
+        cfg[c("databricks")]["identityMode"] = "workspace"
+        cfg[c("provisioning")] = {
+            "mode": "scim", "scimServicePrincipalObjectId": "cccccccc-0000-0000-0000-000000000001"}
+        cfg[c("scimToken")] = {"secure": "v1:AAAA"}
+
+    msg = only(problems_for("dev", mutate), c("models.fraud-score.permissions.ml-engineers"))
+    assert "cannot be granted Unity Catalog privileges" in msg
+
+
+def test_automatic_identity_management_needs_account_mode() -> None:
+    def mutate(cfg: Config) -> None:
+        cfg[c("databricks")]["identityMode"] = "workspace"
+
+    msg = only(problems_for("dev", mutate), c("provisioning.mode"))
+    assert "automatic identity management needs account identity mode" in msg
+
+
+def test_scim_needs_connector_and_token() -> None:
+    def mutate(cfg: Config) -> None:
+        cfg[c("provisioning")] = {"mode": "scim"}
+
+    err = problems_for("dev", mutate)
+    assert "needs the object id" in only(err, c("provisioning.scimServicePrincipalObjectId"))
+    assert "pulumi config set --secret" in only(err, c("scimToken"))
