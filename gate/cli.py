@@ -10,12 +10,14 @@ Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 invalid config o
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from gate.escape import terminal as term
 from settings import SettingsError
 
 if TYPE_CHECKING:
@@ -28,21 +30,34 @@ EXIT_OK, EXIT_VIOLATIONS, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class UsageError(Exception):
-    """Bad command line: exit 2."""
+    """Bad command line or environment: exit 2. ``key`` names the option or variable."""
+
+    def __init__(self, message: str, key: str = "", fix: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+        self.fix = fix
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is a UsageError (reported like every other exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}\n{self.format_usage().rstrip()}", key="command line")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m gate",
         description="Offline gate: run the Pulumi program under mocks, evaluate the policy pack "
                     "over its analyzer protocol, report. No cloud credentials needed.")
     p.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml (dev, prod, ...)")
-    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
-    p.add_argument("--output", "-o", help="write the report to this file instead of stdout")
+    p.add_argument("--format", choices=FORMATS,
+                   help="output format (default text; with --access-report: markdown)")
+    p.add_argument("--output", "-o", help="write the report to this file instead of stdout; "
+                   "written also when the gate stops on an error (exit 2 or 3)")
     p.add_argument("--stack-file", help="read the stack config from this file instead of "
                    "Pulumi.<stack>.yaml (for fixtures and what-if checks)")
-    p.add_argument("--policy-pack", default=str(ROOT / "policies"),
-                   help="policy pack folder (default: policies/)")
+    p.add_argument("--policy-pack", help="policy pack folder (default: policies/)")
     p.add_argument("--policy-pack-config",
                    help="policy config JSON (default: policies/config/<environment>.json)")
     p.add_argument("--no-policies", action="store_true",
@@ -51,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="print the auditor's access review instead of the plan "
                         "(formats: markdown, json, csv via --format markdown|json or --csv)")
     p.add_argument("--csv", action="store_true", help="with --access-report: CSV output")
+    p.add_argument("--base", metavar="REV",
+                   help="text output: also show what is new or changed since the stack file at "
+                        "this git revision (e.g. origin/main)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     return p
 
@@ -59,31 +77,161 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = _parser().parse_args(argv)
-    except SystemExit as exc:  # argparse already printed usage
+    except SystemExit as exc:  # --help
         return EXIT_OK if exc.code == 0 else EXIT_CONFIG
+    except UsageError as exc:
+        err.write(term.block(f"gate: {exc}") + "\n")
+        _failure_report(_requested(argv), out, EXIT_CONFIG, "usage",
+                        [_usage_problem(exc)])
+        return EXIT_CONFIG
     progress = _Progress(err, quiet=args.quiet)
     try:
+        _check_combinations(args)
         return _run(args, out, err, progress)
     except SettingsError as exc:
-        err.write(exc.render() + "\n")
+        from gate.failure import from_settings_error
+
+        err.write(term.block(exc.render()) + "\n")
         err.write("The gate registered no resource: fix the configuration above and run again.\n")
+        _failure_report(args, out, EXIT_CONFIG, "configuration", from_settings_error(exc))
         return EXIT_CONFIG
     except UsageError as exc:
-        err.write(f"gate: {exc}\n")
+        err.write(term.block(f"gate: {exc}") + "\n")
+        _failure_report(args, out, EXIT_CONFIG, "usage", [_usage_problem(exc)])
         return EXIT_CONFIG
     except KeyboardInterrupt:
         err.write("gate: interrupted\n")
         return 130
     except Exception as exc:  # noqa: BLE001 - reported with traceback, exit 3
         from gate.evaluate import PolicyCrashed
+        from gate.failure import ProblemEntry, redact
 
         if isinstance(exc, PolicyCrashed):
-            err.write(exc.render() + "\n")
+            err.write(term.block(exc.render()) + "\n")
+            last = (exc.detail.strip().splitlines() or [""])[-1]
+            where = f" while analyzing {exc.urn}" if exc.urn else ""
+            problem = ProblemEntry(exc.policy or "", redact(
+                f"policy raised an exception{where}: {last}".rstrip(": ")),
+                "fix the policy (the traceback is in the gate's log); the verdicts are "
+                "incomplete, so the gate fails")
+            _failure_report(args, out, EXIT_INTERNAL, "policy-crash", [problem])
         else:
-            err.write("gate: internal error\n" + traceback.format_exc())
+            err.write(term.block("gate: internal error\n" + traceback.format_exc()))
+            problem = ProblemEntry("", redact(f"{type(exc).__name__}: {exc}"),
+                                   "report it with the gate's log (the traceback)")
+            _failure_report(args, out, EXIT_INTERNAL, "internal", [problem])
         return EXIT_INTERNAL
+
+
+def _usage_problem(exc: UsageError) -> Any:
+    from gate.failure import ProblemEntry, redact
+
+    return ProblemEntry(exc.key, redact(str(exc).split("\n")[0]), redact(exc.fix))
+
+
+def _requested(argv: list[str]) -> argparse.Namespace:
+    """The report the command line asked for, read leniently from a command line that argparse
+    refused (so that the usage error still reaches the file CI uploads)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("stack", nargs="?", default="")
+    p.add_argument("--format")
+    p.add_argument("--output", "-o")
+    p.add_argument("--stack-file")
+    p.add_argument("--access-report", action="store_true")
+    p.add_argument("--csv", action="store_true")
+    try:
+        args, _ = p.parse_known_args(argv)
+    except (SystemExit, argparse.ArgumentError):
+        args = argparse.Namespace(stack="", format=None, output=None, stack_file=None,
+                                  access_report=False, csv=False)
+    if args.format not in FORMATS:
+        args.format = None
+    return args
+
+
+def _failure_report(args: argparse.Namespace, out: TextIO, code: int, kind: str,
+                    problems: list[Any]) -> None:
+    """Write the report the command line asked for, naming why there are no verdicts.
+
+    Text goes to the file only (stderr already has it); the access review's CSV has no place for
+    an error, so it gets none. A failure while writing is reported, never raised."""
+    from gate.failure import Failure, render_failure
+    from settings.model import PROJECT
+
+    fmt = args.format or ("markdown" if getattr(args, "access_report", False) else "text")
+    if getattr(args, "csv", False) or (fmt == "text" and not args.output):
+        return
+    stack_file = Path(args.stack_file) if getattr(args, "stack_file", None) else (
+        ROOT / f"Pulumi.{args.stack}.yaml" if args.stack else None)
+    failure = Failure(code, kind, PROJECT, args.stack or "(none)", problems,
+                      stack_file=stack_file)
+    try:
+        _emit(render_failure(fmt, failure, ROOT), args.output, out)
+    except Exception as exc:  # noqa: BLE001 - the exit code and stderr still say why
+        sys.stderr.write(term.block(f"gate: could not write the error report: {exc}") + "\n")
+
+
+def _check_combinations(args: argparse.Namespace) -> None:
+    """Refuse options that would be silently ignored (exit 2), before any work is done."""
+    def refuse(message: str, key: str, fix: str) -> NoReturn:
+        raise UsageError(f"{message}; {fix}", key=key, fix=fix)
+
+    pack_options = [o for o, v in (("--policy-pack", args.policy_pack),
+                                   ("--policy-pack-config", args.policy_pack_config)) if v]
+    if args.csv and not args.access_report:
+        refuse("--csv applies only to --access-report", "--csv",
+               "add --access-report, or use --format json for the plan")
+    if args.access_report:
+        if args.format in ("text", "junit", "sarif"):
+            refuse(f"--access-report has no {args.format} format", "--format",
+                   "use the default (Markdown), --format json or --csv")
+        if args.csv and args.format:
+            refuse(f"--csv and --format {args.format} both choose the access review's format",
+                   "--csv", "give one of them")
+        if args.no_policies:
+            refuse("--access-report never runs the policy pack", "--no-policies",
+                   "drop --no-policies")
+        if pack_options:
+            refuse(f"--access-report does not use {' or '.join(pack_options)}", pack_options[0],
+                   "drop the policy pack options")
+        if args.base:
+            refuse("--base applies to the text report", "--base",
+                   "for the access changes since a revision run "
+                   "`python -m gate.diff STACK@REV STACK`")
+        return
+    if args.no_policies:
+        if args.format in ("junit", "sarif", "markdown"):
+            refuse(f"--format {args.format} reports policy verdicts", "--no-policies",
+                   "drop --no-policies, or use --format text or json for the plan")
+        if pack_options:
+            refuse(f"--no-policies does not use {' or '.join(pack_options)}", pack_options[0],
+                   "drop the policy pack options or --no-policies")
+    if args.base is not None:
+        if (args.format or "text") != "text":
+            refuse(f"--base applies to the text report, not --format {args.format}", "--base",
+                   "drop --base, or use the text format")
+        if not args.base or args.base.startswith("-"):
+            refuse(f"--base {args.base!r} is not a git revision", "--base",
+                   "give a branch, tag or commit, e.g. --base origin/main")
+
+
+def _check_environment(settings: Settings) -> None:
+    """The Databricks authentication the program will choose must be an Azure one (exit 2)."""
+    from components.providers import AZURE_AUTH_TYPES, databricks_auth_type
+    from settings.secrets import mask
+
+    try:
+        databricks_auth_type(settings)
+    except ValueError:
+        value = os.environ.get("DATABRICKS_AUTH_TYPE", "")
+        raise UsageError(
+            f"DATABRICKS_AUTH_TYPE={mask(value)} is not an Azure authentication type; "
+            f"this project never uses personal access tokens",
+            key="DATABRICKS_AUTH_TYPE",
+            fix=f"unset it or set one of: {', '.join(AZURE_AUTH_TYPES)}") from None
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress) -> int:
@@ -94,53 +242,72 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
     stack_file = Path(args.stack_file) if args.stack_file else ROOT / f"Pulumi.{args.stack}.yaml"
     if not stack_file.exists():
         stacks = sorted(p.name[7:-5] for p in ROOT.glob("Pulumi.*.yaml"))
-        raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}")
+        raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}",
+                         key="stack", fix=f"use one of: {', '.join(stacks)}, or --stack-file")
     progress.say(f"loading settings from {stack_file.name}")
     settings, raw = read_stack_file(stack_file, args.stack)
+    _check_environment(settings)
     progress.say("running the program under mocks (preview)")
     plan = capture(args.stack, raw)
     trace(plan.resources, settings)
     progress.say(f"captured {len(plan.resources)} resources")
+    base = None
+    if args.base:
+        from gate.diff import compare_with_base
+
+        progress.say(f"comparing with the stack file at {args.base}")
+        try:
+            base = compare_with_base(args.base, args.stack, stack_file, settings, plan)
+        except ValueError as exc:
+            raise UsageError(str(exc), key="--base") from None
     with plan_kept():
-        return _report(args, out, progress, settings, raw, plan, stack_file)
+        return _report(args, out, progress, settings, raw, plan, stack_file, base)
 
 
 def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings: Settings,
-            raw: dict[str, Any], plan: Plan, stack_file: Path) -> int:
+            raw: dict[str, Any], plan: Plan, stack_file: Path, base: Any = None) -> int:
     """Evaluate the pack over the captured plan (unless told not to) and emit the report."""
     from gate.document import build_document
 
     if args.access_report:
         from gate.access import render_access_report
 
-        fmt = "csv" if args.csv else ("json" if args.format == "json" else "markdown")
+        fmt = "csv" if args.csv else (args.format or "markdown")
         _emit(render_access_report(settings, plan, fmt), args.output, out)
         return EXIT_OK
 
     policy = None
+    pack_dir = Path(args.policy_pack) if args.policy_pack else ROOT / "policies"
     if not args.no_policies:
         from gate.evaluate import evaluate
 
         config_file = Path(args.policy_pack_config) if args.policy_pack_config else (
-            Path(args.policy_pack) / "config" / f"{settings.environment.value}.json")
+            pack_dir / "config" / f"{settings.environment.value}.json")
         if not config_file.exists():
             raise UsageError(f"policy config {config_file} not found")
         progress.say(f"evaluating policy pack {args.policy_pack} with {config_file.name}")
         from gate.capture import config_for_runtime
 
-        policy = evaluate(plan, Path(args.policy_pack), config_file, progress=progress.say,
+        policy = evaluate(plan, pack_dir, config_file, progress=progress.say,
                           stack_config=config_for_runtime(raw)[0])
         progress.say(f"{len(policy.findings)} violation(s)")
 
     doc = build_document(plan, settings.environment.value, policy)
     findings = policy.findings if policy is not None else None
-    _emit(_render(args.format, doc, findings, stack_file, policy), args.output, out)
+    mock: frozenset[str] = frozenset()
+    if (args.format or "text") == "text":
+        from gate.mockids import mock_tokens
+
+        mock = mock_tokens(plan, raw)
+    _emit(_render(args.format or "text", doc, findings, stack_file, policy, base, mock),
+          args.output, out)
     if findings and any(f.blocking for f in findings):
         return EXIT_VIOLATIONS
     return EXIT_OK
 
 
-def _render(fmt: str, doc: dict, findings, stack_file: Path, policy) -> str:  # type: ignore[no-untyped-def]
+def _render(fmt: str, doc: dict, findings, stack_file: Path, policy,  # type: ignore[no-untyped-def]
+            base=None, mock: frozenset[str] = frozenset()) -> str:
     if fmt == "json":
         from gate.document import dumps
 
@@ -148,7 +315,7 @@ def _render(fmt: str, doc: dict, findings, stack_file: Path, policy) -> str:  # 
     if fmt == "text":
         from gate.render_text import render_text
 
-        return render_text(doc, findings)
+        return render_text(doc, findings, base=base, mock=mock)
     if policy is None:
         raise UsageError(f"--format {fmt} reports policy verdicts; drop --no-policies")
     if fmt == "junit":
@@ -180,5 +347,6 @@ class _Progress:
 
     def say(self, message: str) -> None:
         if not self.quiet:
-            self.err.write(f"[gate {time.perf_counter() - self.start:6.1f}s] {message}\n")
+            self.err.write(f"[gate {time.perf_counter() - self.start:6.1f}s] "
+                           f"{term.line(message)}\n")
             self.err.flush()
