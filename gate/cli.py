@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
     except SystemExit as exc:  # --help
         return EXIT_OK if exc.code == 0 else EXIT_CONFIG
     except UsageError as exc:
-        err.write(term.block(f"gate: {exc}") + "\n")
+        err.write(_usage_text(exc))
         _failure_report(_requested(argv), out, EXIT_CONFIG, "usage",
                         [_usage_problem(exc)])
         return EXIT_CONFIG
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
         _failure_report(args, out, EXIT_CONFIG, "configuration", from_settings_error(exc))
         return EXIT_CONFIG
     except UsageError as exc:
-        err.write(term.block(f"gate: {exc}") + "\n")
+        err.write(_usage_text(exc))
         _failure_report(args, out, EXIT_CONFIG, "usage", [_usage_problem(exc)])
         return EXIT_CONFIG
     except KeyboardInterrupt:
@@ -124,6 +124,11 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
                                    "report it with the gate's log (the traceback)")
             _failure_report(args, out, EXIT_INTERNAL, "internal", [problem])
         return EXIT_INTERNAL
+
+
+def _usage_text(exc: UsageError) -> str:
+    fix = f"\n  fix: {exc.fix}" if exc.fix else ""
+    return term.block(f"gate: {exc}{fix}") + "\n"
 
 
 def _usage_problem(exc: UsageError) -> Any:
@@ -177,7 +182,7 @@ def _failure_report(args: argparse.Namespace, out: TextIO, code: int, kind: str,
 def _check_combinations(args: argparse.Namespace) -> None:
     """Refuse options that would be silently ignored (exit 2), before any work is done."""
     def refuse(message: str, key: str, fix: str) -> NoReturn:
-        raise UsageError(f"{message}; {fix}", key=key, fix=fix)
+        raise UsageError(message, key=key, fix=fix)
 
     pack_options = [o for o, v in (("--policy-pack", args.policy_pack),
                                    ("--policy-pack-config", args.policy_pack_config)) if v]

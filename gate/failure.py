@@ -170,7 +170,7 @@ def render_sarif(failure: Failure, root: Path) -> str:
     for p in failure.problems or [ProblemEntry("", failure.title)]:
         message = f"{p.key + ': ' if p.key else ''}{p.message}"
         if p.fix:
-            message += f" Fix: {p.fix}"
+            message += f"{'' if message.endswith('.') else '.'} Fix: {p.fix}"
         results.append({
             "ruleId": failure.rule_id,
             "ruleIndex": 0,
@@ -223,7 +223,7 @@ def _artifact(stack_file: Path | None, root: Path) -> tuple[str, str]:
 
 
 def _line(text: str, key: str) -> int:
-    if not text or not key:
+    if not text or ":" not in key or key.startswith("-"):  # not a config key
         return 1
     from gate.locate import line_of
 
