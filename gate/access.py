@@ -14,10 +14,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gate.capture import Plan
-from gate.escape import jsondoc
+from gate.escape import jsondoc, mermaid, spreadsheet
 from gate.escape import markdown as md
-from gate.escape import mermaid
-from gate.escape import spreadsheet
 from gate.model import CapturedResource
 from settings import Settings
 from settings.model import PROJECT

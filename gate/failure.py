@@ -159,7 +159,8 @@ def render_junit(failure: Failure) -> str:
             body.append(f"  fix: {xt.text(p.fix)}")
     error.text = xt.lines(body)
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    xml = ET.tostring(suites, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml + "\n"
 
 
 def render_sarif(failure: Failure, root: Path) -> str:

@@ -93,12 +93,16 @@ def _since_base(base: BaseComparison) -> list[str]:
             if shown == LIST_LIMIT:
                 break
             shown += 1
-            what = f"{marks[kind]} {term.line(c.name)} ({term.line(c.type)})"
+            what = f"  {marks[kind]} {term.line(c.name)}  {_short_type(c.type)}"
             if c.fields:
-                what += ": " + ", ".join(term.line(f) for f in c.fields)
-            if c.source_key:
-                what += f"  <- {term.line(c.source_key)}"
-            lines.extend(_wrap(what, "  ", "      "))
+                what += "  changed: " + ", ".join(term.line(f) for f in c.fields)
+            key = f"  <- {term.line(c.source_key)}" if c.source_key else ""
+            if len(what) + len(key) <= WIDTH:
+                lines.append(what + key)
+            else:
+                lines.extend(_wrap(what.strip(), "  ", "      "))
+                if key:
+                    lines.extend(_wrap(key.strip(), "      ", "        "))
     if len(base.resources) > shown:
         lines.append(f"  ... and {len(base.resources) - shown} more")
     for a in base.access:

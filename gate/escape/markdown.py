@@ -4,9 +4,9 @@ Every ASCII punctuation character of a value that means something to Markdown or
 but ``-.,/:'()``, inert inside a line; a value never starts a line) becomes a numeric character
 reference, so a value renders as the same text but cannot end a table cell (``|``), open HTML or
 an HTML comment (``<``, ``<!--``), start a code span or fence (backticks), emphasis, a link or an
-image, or an entity of its own (``&``). GFM splits table rows before it decodes references, so ``&#124;`` is a
-pipe inside the cell. Line breaks and every hidden character are shown as escapes, so a value
-never adds a row or a line.
+image, or an entity of its own (``&``). GFM splits table rows before it decodes references, so
+``&#124;`` is a pipe inside the cell. Line breaks and every hidden character are shown as
+escapes, so a value never adds a row or a line.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Mermaid flowchart text inside a Markdown code fence.
 
 Labels are always quoted, and everything but ASCII letters, digits, spaces and ``-_.,/:()`` is
-written as a Mermaid entity code (``#35;`` for ``#``), so a value cannot close the quote, the node or the
-code fence (backticks), add an edge or a statement (``;``, newline), a directive or comment
-(``%%``), HTML, or Markdown inside a label. Node ids are never built from values.
+written as a Mermaid entity code (``#35;`` for ``#``), so a value cannot close the quote, the
+node or the code fence (backticks), add an edge or a statement (``;``, newline), a directive or
+comment (``%%``), HTML, or Markdown inside a label. Node ids are never built from values.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from gate.escape import visible
-
 
 _RAW = frozenset(" -_.,/:()")  # inert inside a quoted label
 

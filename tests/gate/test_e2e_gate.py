@@ -169,7 +169,8 @@ def test_junit_has_one_case_per_policy_listing_violating_resources(
     for f in result.findings:
         if f.blocking:
             mandatory.setdefault(f.policy, set()).add(f.resource_name or "stack")
-    failed = {c.get("name"): c.find("failure") for c in cases if c.find("failure") is not None}
+    failed = {c.get("name", ""): c.find("failure") for c in cases
+              if c.find("failure") is not None}
     assert set(failed) == set(mandatory) and failed
     assert int(suite.get("failures", "-1")) == len(failed) == int(root.get("failures", "-2"))
     for name, failure in failed.items():

@@ -36,9 +36,8 @@ from gate.access import (
 from gate.diff import Change
 from gate.diff import render_markdown as render_diff_markdown
 from gate.document import Finding, PolicyResult, dumps, load_schema
-from gate.escape import jsondoc
+from gate.escape import jsondoc, mermaid, spreadsheet, terminal, xmltext
 from gate.escape import markdown as md
-from gate.escape import mermaid, spreadsheet, terminal, xmltext
 from gate.escape import sarif as sarif_escape
 from gate.render_junit import render_junit
 from gate.render_markdown import render_markdown
