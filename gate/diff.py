@@ -22,7 +22,7 @@ from typing import Any
 from gate.access import PRODUCTION_RIGHTS, AccessReport, build_access_report
 from gate.capture import Plan, capture
 from gate.document import scrub
-from gate.escape import jsondoc
+from gate.escape import jsondoc, terminal
 from gate.escape import markdown as md
 from gate.trace import trace
 from settings import Settings, SettingsError
@@ -222,10 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         changes = diff_reports(report_for(args.base), report_for(args.head))
     except SettingsError as exc:
-        sys.stderr.write(exc.render() + "\n")
+        sys.stderr.write(terminal.block(exc.render()) + "\n")
         return 2
     except ValueError as exc:
-        sys.stderr.write(f"gate.diff: {exc}\n")
+        sys.stderr.write(terminal.block(f"gate.diff: {exc}") + "\n")
         return 2
     if args.format == "json":
         doc: list[dict[str, Any]] = [

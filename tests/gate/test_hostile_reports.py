@@ -295,7 +295,8 @@ def test_visible_escapes_name_what_was_hidden() -> None:
     assert terminal.line("x\ny") == "x\\ny"
     assert terminal.line("caf\u00e9 \u00fc") == "caf\u00e9 \u00fc"  # letters are not escaped
     assert spreadsheet.cell("=1+1") == "'=1+1" and spreadsheet.cell("a=1") == "a=1"
-    assert md.text("a|b") == "a&#124;b" and md.code("ml-engineers") == "`ml-engineers`"
+    assert md.text("a|b <!--") == "a&#124;b &#60;!--"
+    assert md.code("ml-engineers") == "`ml-engineers`"
     assert mermaid.label('x"]') == '"x#34;#93;"'
     assert sarif_escape.message("[a](1) {0}") == "\\[a\\](1) {{0}}"
 
@@ -333,3 +334,53 @@ def test_a_hostile_config_key_in_an_error_report(fmt: str, tmp_path: Path) -> No
     else:
         assert report.startswith("FAILED (exit 2)")
         assert "| forged |" not in report.split("\n")
+
+
+# --- through the gate: hostile names that settings accept, in a real plan and real verdicts ---
+
+DISPLAY = 'sg |x| <!--c--> <b>`t`</b> [l](https://e.example) "q" %%{init}%% ;end @team'
+
+
+@pytest.fixture(scope="module")
+def hostile_run() -> tuple[Any, Any, dict[str, Any], PolicyResult]:
+    from gate.capture import plan_kept
+    from gate.document import build_document
+    from gate.evaluate import evaluate
+    from gate.trace import trace
+    from settings import parse
+    from settings.load import raw_from_stack_document
+    from tests.conftest import NS, plan_for, stack_document
+
+    def hostile(cfg: dict[str, Any]) -> None:
+        cfg[f"{NS}:groups"]["auditors"]["displayName"] = DISPLAY
+        cfg[f"{NS}:groups"]["auditors"]["description"] = '=HYPERLINK("https://e.example")'
+        cfg[f"{NS}:signInApp"]["displayName"] = "@SUM(1) | ```"
+
+    doc = stack_document("dev")
+    hostile(doc["config"])
+    settings_ = parse(raw_from_stack_document(doc, "Pulumi.dev.yaml"), stack="dev")
+    plan = plan_for("dev", hostile)
+    trace(plan.resources, settings_)
+    with plan_kept():
+        result = evaluate(plan, ROOT / "policies", ROOT / "policies" / "config" / "prod.json")
+    return settings_, plan, build_document(plan, "dev", result), result
+
+
+def test_hostile_display_names_through_the_gate(hostile_run: Any, tmp_path: Path) -> None:
+    from gate.access import build_access_report
+
+    settings_, plan, doc, result = hostile_run
+    assert result.findings  # dev code under the prod config: there is something to report
+    check_markdown(render_markdown(doc, result), {"summary": 6, "findings": 6})
+    check_text(render_text(doc, result.findings), [DISPLAY])
+    ET.fromstring(render_junit(doc, result).encode("utf-8"))
+    log = json.loads(render_sarif(doc, result, ROOT / "Pulumi.dev.yaml", ROOT))
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
+    report = build_access_report(settings_, plan)
+    amd = render_access_markdown(report)
+    check_markdown(amd, {"principals": 8, "models": 7, "ca": 6})
+    check_mermaid(amd, len(report.principals))
+    assert "&#60;!--c--&#62;" in amd  # the comment is shown, not hidden
+    rows = list(csv.reader(io.StringIO(render_csv(report))))
+    assert {len(r) for r in rows} == {len(CSV_COLUMNS)}
+    assert any(r[2] == DISPLAY for r in rows)  # text that is not a formula stays as it is
