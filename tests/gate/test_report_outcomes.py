@@ -235,3 +235,15 @@ def test_base_at_an_unknown_revision_is_reported_not_fatal() -> None:
     code, out, _ = run("dev", "--base", "no-such-revision-xyz", "--no-policies", "-q")
     assert code == 0
     assert out.splitlines()[3].startswith("Since no-such-revision-xyz: not compared")
+
+
+def test_schema_keeps_version_1_0_documents_valid() -> None:
+    """1.1 only adds fields: a document as 1.0 wrote it still validates."""
+    code, out, _ = run("dev", "--no-policies", "--format", "json", "-q")
+    doc = json.loads(out)
+    assert doc["outcome"] == {"exitCode": 0, "verdict": "plan-only"}
+    old = {k: v for k, v in doc.items() if k != "outcome"} | {"schemaVersion": "1.0"}
+    jsonschema.Draft202012Validator(load_schema()).validate(old)
+    broken = {**doc, "errors": []}  # an error list is never empty
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(load_schema()).validate(broken)
