@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from gate.escape import terminal as term
+from gate.options import FORMATS, UsageError, check_combinations, requested_report
 from settings import SettingsError
 
 if TYPE_CHECKING:
@@ -25,17 +26,7 @@ if TYPE_CHECKING:
     from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-FORMATS = ("text", "json", "junit", "sarif", "markdown")
 EXIT_OK, EXIT_VIOLATIONS, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-class UsageError(Exception):
-    """Bad command line or environment: exit 2. ``key`` names the option or variable."""
-
-    def __init__(self, message: str, key: str = "", fix: str = "") -> None:
-        super().__init__(message)
-        self.key = key
-        self.fix = fix
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,12 +75,12 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
         return EXIT_OK if exc.code == 0 else EXIT_CONFIG
     except UsageError as exc:
         err.write(_usage_text(exc))
-        _failure_report(_requested(argv), out, EXIT_CONFIG, "usage",
+        _failure_report(requested_report(argv), out, EXIT_CONFIG, "usage",
                         [_usage_problem(exc)])
         return EXIT_CONFIG
     progress = _Progress(err, quiet=args.quiet)
     try:
-        _check_combinations(args)
+        check_combinations(args)
         return _run(args, out, err, progress)
     except SettingsError as exc:
         from gate.failure import from_settings_error
@@ -137,26 +128,6 @@ def _usage_problem(exc: UsageError) -> Any:
     return ProblemEntry(exc.key, redact(str(exc).split("\n")[0]), redact(exc.fix))
 
 
-def _requested(argv: list[str]) -> argparse.Namespace:
-    """The report the command line asked for, read leniently from a command line that argparse
-    refused (so that the usage error still reaches the file CI uploads)."""
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("stack", nargs="?", default="")
-    p.add_argument("--format")
-    p.add_argument("--output", "-o")
-    p.add_argument("--stack-file")
-    p.add_argument("--access-report", action="store_true")
-    p.add_argument("--csv", action="store_true")
-    try:
-        args, _ = p.parse_known_args(argv)
-    except (SystemExit, argparse.ArgumentError):
-        args = argparse.Namespace(stack="", format=None, output=None, stack_file=None,
-                                  access_report=False, csv=False)
-    if args.format not in FORMATS:
-        args.format = None
-    return args
-
-
 def _failure_report(args: argparse.Namespace, out: TextIO, code: int, kind: str,
                     problems: list[Any]) -> None:
     """Write the report the command line asked for, naming why there are no verdicts.
@@ -177,50 +148,6 @@ def _failure_report(args: argparse.Namespace, out: TextIO, code: int, kind: str,
         _emit(render_failure(fmt, failure, ROOT), args.output, out)
     except Exception as exc:  # noqa: BLE001 - the exit code and stderr still say why
         sys.stderr.write(term.block(f"gate: could not write the error report: {exc}") + "\n")
-
-
-def _check_combinations(args: argparse.Namespace) -> None:
-    """Refuse options that would be silently ignored (exit 2), before any work is done."""
-    def refuse(message: str, key: str, fix: str) -> NoReturn:
-        raise UsageError(message, key=key, fix=fix)
-
-    pack_options = [o for o, v in (("--policy-pack", args.policy_pack),
-                                   ("--policy-pack-config", args.policy_pack_config)) if v]
-    if args.csv and not args.access_report:
-        refuse("--csv applies only to --access-report", "--csv",
-               "add --access-report, or use --format json for the plan")
-    if args.access_report:
-        if args.format in ("text", "junit", "sarif"):
-            refuse(f"--access-report has no {args.format} format", "--format",
-                   "use the default (Markdown), --format json or --csv")
-        if args.csv and args.format:
-            refuse(f"--csv and --format {args.format} both choose the access review's format",
-                   "--csv", "give one of them")
-        if args.no_policies:
-            refuse("--access-report never runs the policy pack", "--no-policies",
-                   "drop --no-policies")
-        if pack_options:
-            refuse(f"--access-report does not use {' or '.join(pack_options)}", pack_options[0],
-                   "drop the policy pack options")
-        if args.base:
-            refuse("--base applies to the text report", "--base",
-                   "for the access changes since a revision run "
-                   "`python -m gate.diff STACK@REV STACK`")
-        return
-    if args.no_policies:
-        if args.format in ("junit", "sarif", "markdown"):
-            refuse(f"--format {args.format} reports policy verdicts", "--no-policies",
-                   "drop --no-policies, or use --format text or json for the plan")
-        if pack_options:
-            refuse(f"--no-policies does not use {' or '.join(pack_options)}", pack_options[0],
-                   "drop the policy pack options or --no-policies")
-    if args.base is not None:
-        if (args.format or "text") != "text":
-            refuse(f"--base applies to the text report, not --format {args.format}", "--base",
-                   "drop --base, or use the text format")
-        if not args.base or args.base.startswith("-"):
-            refuse(f"--base {args.base!r} is not a git revision", "--base",
-                   "give a branch, tag or commit, e.g. --base origin/main")
 
 
 def _check_environment(settings: Settings) -> None:
