@@ -2,8 +2,9 @@
 
 A plain-text ``message.text`` may contain placeholders (``{0}``) and embedded links
 (``[text](1)`` or ``[text](https://...)``) that viewers resolve and render (SARIF 2.1.0
-§3.11.5, §3.11.6): literal braces are written ``{{`` and ``}}``, and square brackets are
-escaped with a backslash so a value can never become a link. Hidden characters are shown as
+§3.11.5, §3.11.6): literal braces are written ``{{`` and ``}}``, and square brackets and backslashes
+are escaped with a backslash (the embedded-link grammar's escapes), so a value can never become
+a link, not even after a backslash of its own. Hidden characters are shown as
 escapes in every string a viewer displays.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from gate.escape import visible
 
-_MESSAGE = str.maketrans({"{": "{{", "}": "}}", "[": "\\[", "]": "\\]"})
+_MESSAGE = str.maketrans({"{": "{{", "}": "}}", "[": "\\[", "]": "\\]", "\\": "\\\\"})
 
 
 def message(value: Any) -> str:
