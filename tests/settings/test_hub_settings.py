@@ -195,10 +195,19 @@ def test_hub_needs_private_link() -> None:
     assert "private link is off" in problem(err, HUB)
 
 
-def test_peering_flags_are_booleans() -> None:
-    msg = problem(refused(hub(lambda h: h["peering"].update(declareHubSide="maybe"))),
-                  f"{HUB}.peering.declareHubSide")
+@pytest.mark.parametrize("flag", ["allowForwardedTraffic", "useRemoteGateways",
+                                  "declareHubSide"])
+def test_peering_flags_are_booleans(flag: str) -> None:
+    msg = problem(refused(hub(lambda h: h["peering"].update({flag: "maybe"}))),
+                  f"{HUB}.peering.{flag}")
     assert "expected true or false" in msg
+
+
+def test_hub_must_be_a_mapping() -> None:
+    def mutate(cfg: Config) -> None:
+        cfg[f"{NS}:network"]["hub"] = "vnet-fabrikam-hub-weu"
+
+    assert "expected a mapping" in problem(refused(mutate), HUB)
 
 
 def test_unknown_hub_key_suggests_the_closest() -> None:
