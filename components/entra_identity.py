@@ -12,7 +12,8 @@ Automation identities
 
 Deployer permissions (per the azuread provider docs): ``Application.ReadWrite.All`` for apps,
 service principals and credentials. The Key Vault secret is written through Azure Resource
-Manager, which needs the control-plane action ``Microsoft.KeyVault/vaults/secrets/write`` on the vault.
+Manager, which needs the control-plane action ``Microsoft.KeyVault/vaults/secrets/write`` on the
+vault.
 """
 
 from __future__ import annotations
