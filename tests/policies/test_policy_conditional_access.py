@@ -11,7 +11,6 @@ from policy_harness import (
     UNKNOWN,
     Case,
     application,
-    NAMED_LOCATION_ID,
     ca_location_policy,
     ca_mfa_policy,
     check_case,

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from policy_harness import (
-    ADB_SP_OBJECT_ID,
     DATABRICKS_APP_ID,
     DELETE,
     DIRECTORY_READ_WRITE_ALL,
