@@ -742,3 +742,7 @@ def unity_catalog_needs_account_groups(parts: Parts, fail: Fail) -> None:
                      "`databricks.identityMode: workspace` groups are workspace-local and cannot "
                      "be granted Unity Catalog privileges", "use `identityMode: account`, or "
                      "grant this model to service principals only", value=principal)
+
+
+# The hub-and-spoke rules live in their own module; importing it registers them.
+from settings import network_rules  # noqa: E402,F401
