@@ -354,7 +354,7 @@ def hostile_run() -> tuple[Any, Any, dict[str, Any], PolicyResult]:
     def hostile(cfg: dict[str, Any]) -> None:
         cfg[f"{NS}:groups"]["auditors"]["displayName"] = DISPLAY
         cfg[f"{NS}:groups"]["auditors"]["description"] = '=HYPERLINK("https://e.example")'
-        cfg[f"{NS}:signInApp"]["displayName"] = "@SUM(1) | ```"
+        cfg[f"{NS}:clientApp"]["displayName"] = "@SUM(1) | ```"
 
     doc = stack_document("dev")
     hostile(doc["config"])

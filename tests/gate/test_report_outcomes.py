@@ -182,7 +182,8 @@ def test_text_starts_with_the_verdict_and_marks_mock_ids() -> None:
     assert max(len(line) for line in lines) <= 100
     outputs = {line.strip().split(":", 1)[0]: line for line in
                lines[lines.index("Stack outputs:"):] if ":" in line}
-    assert outputs["signInClientId"].endswith("(mock)")
+    assert outputs["clientAppClientId"].endswith("(mock)")
+    assert outputs["ml-engineers"].endswith("(mock)")  # groupObjectIds.ml-engineers
     assert outputs["workspaceUrl"].endswith("(mock)")
     assert not outputs["tenantId"].endswith("(mock)")  # from the config, not invented
     assert "(mock)" in out and "invented by the offline mock" in out
