@@ -5,6 +5,7 @@ import pulumi
 from components import providers
 from components.conditional_access import ConditionalAccessArgs, ConditionalAccessPolicies
 from components.entra_identity import EntraIdentity, EntraIdentityArgs
+from components.governance import Governance, GovernanceArgs
 from components.groups import EntraGroups, GroupsArgs
 from components.managed_identities import ManagedIdentities, ManagedIdentitiesArgs
 from components.model_access import ModelAccess, ModelAccessArgs
@@ -34,6 +35,9 @@ conditional_access = ConditionalAccessPolicies(
     ConditionalAccessArgs.from_settings(settings, group_object_ids=groups.object_ids,
                                         sign_in_client_id=identity.sign_in_client_id),
     opts=pulumi.ResourceOptions(providers=[entra]))
+governance = Governance(
+    "governance", GovernanceArgs.from_settings(settings, group_object_ids=groups.object_ids),
+    opts=pulumi.ResourceOptions(providers=[entra]))
 
 account_provider = providers.databricks_account(settings)
 workspace_provider = providers.databricks_workspace(
@@ -61,4 +65,6 @@ pulumi.export("workspaceResourceId", workspace.workspace_resource_id)
 pulumi.export("workspaceId", workspace.workspace_id)
 pulumi.export("managedResourceGroupId", workspace.managed_resource_group_id)
 pulumi.export("models", models.model_ids)
+pulumi.export("accessPackageIds", governance.access_package_ids)
+pulumi.export("adminEligibilityIds", governance.eligibility_ids)
 pulumi.export("manualSteps", [*access.manual_steps, *models.manual_steps])
