@@ -32,6 +32,7 @@ _FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"^azuread:index/(accessPackage|accessPackageAssignmentPolicy|"
                 r"accessPackageResourceCatalogAssociation|"
                 r"accessPackageResourcePackageAssociation):"), ("governance.accessPackages",)),
+    (re.compile(r"^azuread:index/accessPackageCatalog:"), ("governance",)),
     (re.compile(r"^azuread:index/(groupRoleManagementPolicy|"
                 r"privilegedAccessGroupEligibilitySchedule):"), ("governance.privilegedAccess",)),
     (re.compile(r"^azuread:index/namedLocation:"), ("conditionalAccess.namedLocations",)),
