@@ -34,7 +34,7 @@ replaces its package (assignments are lost), so keys are stable by design.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 import pulumi
 import pulumi_azuread as azuread
@@ -94,74 +94,84 @@ class GovernanceArgs:
             group_object_ids={k: group_object_ids[k] for k in (*packages, *privileged)})
 
 
-def requestor_settings(pkg: AccessPackage) -> dict[str, Any]:
+def requestor_settings(
+        pkg: AccessPackage) -> azuread.AccessPackageAssignmentPolicyRequestorSettingsArgs:
     """Who may request: every member user, or the members of the listed groups."""
     if pkg.requestors.scope == "all-members":
-        return {"scope_type": SCOPE_ALL_MEMBERS, "requests_accepted": True}
-    return {"scope_type": SCOPE_SPECIFIC, "requests_accepted": True,
-            "requestors": [{"subject_type": SUBJECT_GROUP, "object_id": g}
-                           for g in pkg.requestors.group_object_ids]}
+        return azuread.AccessPackageAssignmentPolicyRequestorSettingsArgs(
+            scope_type=SCOPE_ALL_MEMBERS, requests_accepted=True)
+    return azuread.AccessPackageAssignmentPolicyRequestorSettingsArgs(
+        scope_type=SCOPE_SPECIFIC, requests_accepted=True,
+        requestors=[azuread.AccessPackageAssignmentPolicyRequestorSettingsRequestorArgs(
+            subject_type=SUBJECT_GROUP, object_id=g) for g in pkg.requestors.group_object_ids])
 
 
-def approval_settings(group: Group, pkg: AccessPackage) -> dict[str, Any]:
+_Approver = azuread.AccessPackageAssignmentPolicyApprovalSettingsApprovalStagePrimaryApproverArgs
+
+
+_ApprovalSettings = azuread.AccessPackageAssignmentPolicyApprovalSettingsArgs
+
+
+def approval_settings(group: Group, pkg: AccessPackage) -> _ApprovalSettings:
     """Approval stages; a stage without named approvers is approved by the group's owners."""
     approval = pkg.approval
-    out: dict[str, Any] = {
-        "approval_required": approval.required,
-        "approval_required_for_extension": approval.required,
-        "requestor_justification_required": pkg.justification_required,
-    }
-    if not approval.required:
-        return out
     stages = []
-    for stage in approval.stages:
-        approvers: list[dict[str, Any]] = []
+    for stage in approval.stages if approval.required else []:
+        approvers: list[_Approver] = []
         if stage.requestor_manager:
-            approvers.append({"subject_type": SUBJECT_MANAGER})
-        approvers += [{"subject_type": SUBJECT_GROUP, "object_id": g}
+            approvers.append(_Approver(subject_type=SUBJECT_MANAGER))
+        approvers += [_Approver(subject_type=SUBJECT_GROUP, object_id=g)
                       for g in stage.approver_group_object_ids]
         if not approvers:
-            approvers = [{"subject_type": SUBJECT_USER, "object_id": o}
-                         for o in dict.fromkeys(o.lower() for o in group.owners)]
-        stages.append({"approval_timeout_in_days": stage.timeout_days,
-                       "approver_justification_required": stage.approver_justification_required,
-                       "primary_approvers": approvers})
-    out["approval_stages"] = stages
-    return out
+            approvers = [_Approver(subject_type=SUBJECT_USER, object_id=o) for o in _owners(group)]
+        stages.append(azuread.AccessPackageAssignmentPolicyApprovalSettingsApprovalStageArgs(
+            approval_timeout_in_days=stage.timeout_days,
+            approver_justification_required=stage.approver_justification_required,
+            primary_approvers=approvers))
+    return _ApprovalSettings(
+        approval_required=approval.required,
+        approval_required_for_extension=approval.required,
+        requestor_justification_required=pkg.justification_required,
+        approval_stages=stages or None)
 
 
-def review_settings(group: Group, pkg: AccessPackage) -> dict[str, Any]:
+def _owners(group: Group) -> list[str]:
+    """The group's owners, each once (object ids are case-insensitive)."""
+    return list(dict.fromkeys(o.lower() for o in group.owners))
+
+
+def review_settings(group: Group, pkg: AccessPackage
+                    ) -> azuread.AccessPackageAssignmentPolicyAssignmentReviewSettingsArgs:
     """The access review of the assignments, or ``enabled: false`` without one."""
     review = pkg.review
     if review is None:
-        return {"enabled": False}
-    out: dict[str, Any] = {
-        "enabled": True,
-        "review_frequency": review.frequency,
-        "review_type": REVIEW_TYPES[review.reviewers],
-        "duration_in_days": review.duration_days,
-        "access_review_timeout_behavior": review.on_no_response,
-        "access_recommendation_enabled": True,
-        "approver_justification_required": True,
-    }
-    if review.reviewers == "owners":
-        out["reviewers"] = [{"subject_type": SUBJECT_USER, "object_id": o}
-                            for o in dict.fromkeys(o.lower() for o in group.owners)]
-    return out
+        return azuread.AccessPackageAssignmentPolicyAssignmentReviewSettingsArgs(enabled=False)
+    reviewers = ([azuread.AccessPackageAssignmentPolicyAssignmentReviewSettingsReviewerArgs(
+        subject_type=SUBJECT_USER, object_id=o) for o in _owners(group)]
+        if review.reviewers == "owners" else None)
+    return azuread.AccessPackageAssignmentPolicyAssignmentReviewSettingsArgs(
+        enabled=True,
+        review_frequency=review.frequency,
+        review_type=REVIEW_TYPES[review.reviewers],
+        duration_in_days=review.duration_days,
+        access_review_timeout_behavior=review.on_no_response,
+        access_recommendation_enabled=True,
+        approver_justification_required=True,
+        reviewers=reviewers)
 
 
-def activation_rules(pim: PrivilegedAccess) -> dict[str, Any]:
-    rules: dict[str, Any] = {
-        "maximum_duration": activation_duration(pim.max_activation_hours),
-        "require_justification": pim.justification_required,
-        "require_multifactor_authentication": pim.mfa_required,
-        "require_approval": bool(pim.activation_approver_group_object_ids),
-    }
-    if pim.activation_approver_group_object_ids:
-        rules["approval_stage"] = {"primary_approvers": [
-            {"type": SUBJECT_GROUP, "object_id": g}
-            for g in pim.activation_approver_group_object_ids]}
-    return rules
+def activation_rules(pim: PrivilegedAccess) -> azuread.GroupRoleManagementPolicyActivationRulesArgs:
+    """Activation of the admin group's membership: how long, with what proof, who approves."""
+    approvers = pim.activation_approver_group_object_ids
+    stage = azuread.GroupRoleManagementPolicyActivationRulesApprovalStageArgs(primary_approvers=[
+        azuread.GroupRoleManagementPolicyActivationRulesApprovalStagePrimaryApproverArgs(
+            type=SUBJECT_GROUP, object_id=g) for g in approvers]) if approvers else None
+    return azuread.GroupRoleManagementPolicyActivationRulesArgs(
+        maximum_duration=activation_duration(pim.max_activation_hours),
+        require_justification=pim.justification_required,
+        require_multifactor_authentication=pim.mfa_required,
+        require_approval=bool(approvers),
+        approval_stage=stage)
 
 
 class SelfServiceAccess(pulumi.ComponentResource):
@@ -206,11 +216,11 @@ class JustInTimeAdmin(pulumi.ComponentResource):
         policy = azuread.GroupRoleManagementPolicy(
             f"{name}-policy", group_id=group_object_id, role_id=PIM_ROLE_MEMBER,
             activation_rules=activation_rules(pim),
-            eligible_assignment_rules={"expiration_required": False},
-            active_assignment_rules={"expiration_required": True,
-                                     "expire_after": ACTIVE_ASSIGNMENT_MAX,
-                                     "require_justification": True,
-                                     "require_multifactor_authentication": True},
+            eligible_assignment_rules=azuread.GroupRoleManagementPolicyEligibleAssignmentRulesArgs(
+                expiration_required=False),
+            active_assignment_rules=azuread.GroupRoleManagementPolicyActiveAssignmentRulesArgs(
+                expiration_required=True, expire_after=ACTIVE_ASSIGNMENT_MAX,
+                require_justification=True, require_multifactor_authentication=True),
             opts=child(self, protect=protect))
         eligibility = azuread.PrivilegedAccessGroupEligibilitySchedule(
             f"{name}-eligible", group_id=group_object_id,

@@ -372,7 +372,7 @@ class PrivilegedAccess(Strict):
     activation_approver_group_object_ids: list[Uuid] = Field(default_factory=list)
 
 
-def access_duration_ceiling(environment: str, governance: Optional["Governance"]) -> int:
+def access_duration_ceiling(environment: str, governance: Optional[Governance]) -> int:
     """The longest assignment an access package may grant in this stack."""
     ceiling = ACCESS_DURATION_CEILING_DAYS[environment]
     if governance is not None and governance.max_duration_days is not None:

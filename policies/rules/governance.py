@@ -117,9 +117,10 @@ def check_admins_just_in_time(args: StackValidationArgs, report: Report) -> None
     for group in _admin_groups(resources, names):
         oid = lower(read(group.props, "objectId"))
         standing = [m for m in elements(read(group.props, "members")) if lower(m) not in exceptions]
-        standing += [lower(read(m.props, "memberObjectId")) for m in of_type(resources, GROUP_MEMBER)
-                     if lower(read(m.props, "groupObjectId")) == oid
-                     and lower(read(m.props, "memberObjectId")) not in exceptions]
+        for m in of_type(resources, GROUP_MEMBER):
+            member = lower(read(m.props, "memberObjectId"))
+            if lower(read(m.props, "groupObjectId")) == oid and member not in exceptions:
+                standing.append(member)
         if standing:
             report(f"admin group {label(group)} has standing member(s) {sorted(set(standing))}; "
                    "make people eligible through PIM instead, or list a recorded exception in "

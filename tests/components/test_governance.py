@@ -246,7 +246,7 @@ def test_opting_out_declares_nothing(plan_dev: Plan) -> None:
     assert _counts(_plan("dev", "opted_out")) == Counter()
 
 
-# --- one owner per fact: the pack's copies agree with the settings ---------------------------------
+# --- one owner per fact: the pack's copies agree with the settings ----------------------------
 
 
 @pytest.mark.parametrize("name", STACKS)
