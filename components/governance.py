@@ -70,8 +70,6 @@ def activation_duration(hours: int) -> str:
 class GovernanceArgs:
     """Inputs of :class:`Governance`: the section, the groups it names and their object ids."""
 
-    stack: str
-    environment: str
     protect: bool
     catalog_name: str
     catalog_description: str
@@ -87,7 +85,7 @@ class GovernanceArgs:
         privileged = dict(gov.privileged_access) if gov else {}
         catalog = gov.catalog if gov else None
         return cls(
-            stack=s.stack, environment=s.environment.value, protect=s.protect and s.is_prod,
+            protect=s.protect and s.is_prod,
             catalog_name=catalog.display_name if catalog else f"Databricks ML ({s.stack})",
             catalog_description=(catalog.description if catalog else
                                  "Self-service access to the Databricks ML platform's groups."),
