@@ -13,8 +13,8 @@ application permissions ``EntitlementManagement.ReadWrite.All``,
 ``RoleManagementPolicy.ReadWrite.AzureADGroup`` and
 ``PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup`` (or the Identity Governance
 Administrator / Privileged Role Administrator roles), plus ``Group.ReadWrite.All``: Graph
-requires it of an application that adds a group to a catalog (accessPackageResourceRequest). Everything here is created after the
-groups it governs (it takes their object ids).
+requires it of an application that adds a group to a catalog (accessPackageResourceRequest).
+Everything here is created after the groups it governs (it takes their object ids).
 
 What it declares, per stack:
 
