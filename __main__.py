@@ -18,7 +18,7 @@ azure = providers.azure(settings)
 entra = providers.entra(settings)
 
 workspace = DatabricksWorkspace(
-    "workspace", WorkspaceArgs.from_settings(settings),
+    "workspace", WorkspaceArgs.from_settings(settings, hub_provider=providers.azure_hub(settings)),
     opts=pulumi.ResourceOptions(providers=[azure]))
 groups = EntraGroups(
     "groups", GroupsArgs.from_settings(settings), opts=pulumi.ResourceOptions(providers=[entra]))
@@ -67,4 +67,5 @@ pulumi.export("managedResourceGroupId", workspace.managed_resource_group_id)
 pulumi.export("models", models.model_ids)
 pulumi.export("accessPackageIds", governance.access_package_ids)
 pulumi.export("adminEligibilityIds", governance.eligibility_ids)
-pulumi.export("manualSteps", [*access.manual_steps, *models.manual_steps])
+pulumi.export("manualSteps",
+              [*workspace.manual_steps, *access.manual_steps, *models.manual_steps])

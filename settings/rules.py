@@ -761,3 +761,7 @@ def no_standing_admins_in_prod(parts: Parts, fail: Fail) -> None:
         if member.lower() not in admin_members:
             fail(key(*_GOV, "standingAdminMembers", member), "records a reason for someone who "
                  "is not a member of any admin group", "remove the stale entry", value=member)
+
+
+# The hub-and-spoke rules live in their own module; importing it registers them.
+from settings import network_rules  # noqa: E402,F401
