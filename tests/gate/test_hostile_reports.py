@@ -33,7 +33,8 @@ from gate.access import (
     render_access_markdown,
     render_csv,
 )
-from gate.diff import Change
+from gate.access_paths import AccessPath
+from gate.diff import Change, EasierAccess
 from gate.diff import render_markdown as render_diff_markdown
 from gate.document import Finding, PolicyResult, dumps, load_schema
 from gate.escape import jsondoc, mermaid, spreadsheet, terminal, xmltext
@@ -182,9 +183,11 @@ def access_report(names: list[str]) -> AccessReport:
             models=[ModelRight(n, n, n, [n, "CAN_MANAGE"], n)]) for n in names]
     ca = [{"name": n, "state": n, "controls": [n], "includedGroups": [n], "excludedGroups": [],
            "excludesBreakGlass": False} for n in names]
+    paths = [AccessPath(group=n, display_name=n, standing_members=1, granted_by=[n])
+             for n in names]
     return AccessReport(stack=names[0], environment=names[-1], workspace=names[1 % len(names)],
                         principals=principals, conditional_access=ca,
-                        break_glass_group_object_ids=names)
+                        break_glass_group_object_ids=names, access_paths=paths)
 
 
 def render_all(names: list[str], tmp: Path) -> None:
@@ -224,7 +227,7 @@ def render_all(names: list[str], tmp: Path) -> None:
 
     report = access_report(names)
     amd = render_access_markdown(report)
-    check_markdown(amd, {"principals": 8, "models": 7, "ca": 6})
+    check_markdown(amd, {"principals": 8, "models": 7, "ca": 6, "paths": 5})
     check_mermaid(amd, len(names))
     rows = list(csv.reader(io.StringIO(render_csv(report))))
     assert rows[0] == list(CSV_COLUMNS)
@@ -242,7 +245,8 @@ def render_all(names: list[str], tmp: Path) -> None:
             assert p["display_name"] == n
 
     changes = [Change("revoked", n, f"model:{n}", (n,), ()) for n in names]
-    check_markdown(render_diff_markdown(changes, names[0], names[-1]), {"diff": 6})
+    easier = [EasierAccess(n, (n, n), n, n) for n in names]
+    check_markdown(render_diff_markdown(changes, names[0], names[-1], easier), {"diff": 6})
 
 
 def test_every_format_holds_against_the_hostile_corpus(tmp_path: Path) -> None:
@@ -378,7 +382,7 @@ def test_hostile_display_names_through_the_gate(hostile_run: Any, tmp_path: Path
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
     report = build_access_report(settings_, plan)
     amd = render_access_markdown(report)
-    check_markdown(amd, {"principals": 8, "models": 7, "ca": 6})
+    check_markdown(amd, {"principals": 8, "models": 7, "ca": 6, "paths": 5})
     check_mermaid(amd, len(report.principals))
     assert "&#60;!--c--&#62;" in amd  # the comment is shown, not hidden
     rows = list(csv.reader(io.StringIO(render_csv(report))))
