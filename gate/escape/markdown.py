@@ -1,7 +1,7 @@
 """GitHub-flavoured Markdown (pull-request comments, job summaries).
 
 Every ASCII punctuation character of a value that means something to Markdown or HTML (all
-but ``-.,/:'()_;={}%!?+``, inert inside a line; a value never starts a line) becomes a numeric
+but ``-.,/:'()_;={}%!?+>``, inert inside a line; a value never starts a line) becomes a numeric
 character reference, so a value renders as the same text but cannot end a table cell (``|``),
 open HTML or an HTML comment (``<``, ``<!--``), start a code span or fence (backticks), emphasis,
 a link or an image, math (``$``), or an entity of its own (``&``). GFM splits table rows before
@@ -19,7 +19,7 @@ from gate.escape import visible
 
 # Punctuation that is inert in the middle of a line stays readable in the raw Markdown.
 # An underscore between two letters or digits can neither open nor close emphasis.
-_INERT = set("-.,/:'()_;={}%!?+")
+_INERT = set("-.,/:'()_;={}%!?+>")
 _LOOSE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _REFERENCES = {ord(ch): f"&#{ord(ch)};" for ch in string.punctuation if ch not in _INERT}
 _PLAIN_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$")
