@@ -19,8 +19,9 @@ once: ``az ad sp create --id 2ff814a6-3304-4ab8-85cb-cd0e6f879c1d``.
 Automation identities
     ``federated``: an app + service principal with one GitHub Actions federated credential
     pinned to a repository environment and no password at all. ``secret``: two password slots
-    rotated by :mod:`components.rotation`; the newest value is written to Key Vault when
-    ``keyVault`` is configured. Password values are secret outputs and are never exported.
+    rotated by :mod:`components.rotation`; the newest value is written to the identity's Key
+    Vault (required by settings; declared or existing, see :mod:`components.key_vault`).
+    Password values are secret outputs and are never exported.
 
 Deployer permissions (per the azuread provider docs): ``Application.ReadWrite.All`` for apps,
 service principals and credentials, ``AppRoleAssignment.ReadWrite.All`` for the group
@@ -42,8 +43,9 @@ from pulumi_azure_native import keyvault
 
 from components import rotation
 from components._base import child, type_token
+from components.key_vault import VaultTarget
 from settings import Settings
-from settings.model import Federation, KeyVaultTarget, Rotation, ServicePrincipal, SignInApp
+from settings.model import Federation, Rotation, ServicePrincipal, SignInApp
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 AZURE_DATABRICKS_APP_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
@@ -98,16 +100,21 @@ class EntraIdentityArgs:
     protect: bool
     now: datetime = field(default_factory=_utc_now)
     tags: dict[str, str] = field(default_factory=dict)  # for the Azure resources (Key Vault)
+    # kind secret: where each identity's current password goes (components.key_vault).
+    vault_targets: dict[str, VaultTarget] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, s: Settings, *, group_object_ids: dict[str, pulumi.Output[str]],
-                      now: Optional[datetime] = None) -> EntraIdentityArgs:
+                      now: Optional[datetime] = None,
+                      vault_targets: Optional[dict[str, VaultTarget]] = None
+                      ) -> EntraIdentityArgs:
         sps = {k: sp for k, sp in s.service_principals.items() if sp.kind != "managed-identity"}
         mapped_keys = s.mapped_groups  # a property that builds the map: read it once
         mapped = {k: v for k, v in group_object_ids.items() if k in mapped_keys}
         return cls(sign_in_app=s.sign_in_app, service_principals=sps, group_object_ids=mapped,
                    tenant_id=s.tenant_id, is_prod=s.is_prod, protect=s.protect,
-                   now=now or _utc_now(), tags=dict(s.all_tags))
+                   now=now or _utc_now(), tags=dict(s.all_tags),
+                   vault_targets=dict(vault_targets or {}))
 
     @property
     def protect_identities(self) -> bool:
@@ -153,6 +160,8 @@ class EntraIdentity(pulumi.ComponentResource):
 
     sign_in_client_id: pulumi.Output[str]
     client_ids: dict[str, pulumi.Output[str]]
+    # Entra object ids of the automation identities' service principals (by config key).
+    object_ids: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: EntraIdentityArgs,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
@@ -165,6 +174,7 @@ class EntraIdentity(pulumi.ComponentResource):
         self._assign_groups(sp)
         self._grant_consent(sp, published)
         self.sign_in_client_id = app.client_id
+        self.object_ids = {}
         self.client_ids = {key: self._automation_identity(key, spec)
                            for key, spec in args.service_principals.items()}
         self.register_outputs({
@@ -248,13 +258,14 @@ class EntraIdentity(pulumi.ComponentResource):
             owners=owners,
             opts=child(self, protect=self._args.protect_identities),
         )
-        azuread.ServicePrincipal(
+        principal = azuread.ServicePrincipal(
             f"{self._name}-sp-{key}",
             client_id=app.client_id,
             description=spec.purpose,
             owners=owners,
             opts=child(self, protect=self._args.protect_identities),
         )
+        self.object_ids[key] = principal.object_id
         if spec.kind == "federated":
             self._federated_credential(key, spec, app)
         elif spec.kind == "secret":
@@ -297,11 +308,13 @@ class EntraIdentity(pulumi.ComponentResource):
                 opts=child(self),
             )
             for slot in plan.slots}
-        if spec.key_vault is not None:
-            self._publish_current(key, spec.key_vault, plan.current_slot,
-                                  passwords[plan.current])
+        target = self._args.vault_targets.get(key)
+        if target is None:
+            raise ValueError(f"servicePrincipals.{key}: kind 'secret' needs a Key Vault "
+                             "destination (settings should have refused this)")
+        self._publish_current(key, target, plan.current_slot, passwords[plan.current])
 
-    def _publish_current(self, key: str, target: KeyVaultTarget, slot: rotation.SlotPlan,
+    def _publish_current(self, key: str, target: VaultTarget, slot: rotation.SlotPlan,
                          password: azuread.ApplicationPassword) -> None:
         """Write the newest password to Key Vault (a new secret version on each rotation)."""
         keyvault.Secret(
