@@ -64,9 +64,11 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         """Record each read (data source) with the provider it goes through, then answer it."""
+        response = super().Invoke(request)
         self.lookups.append({"token": request.tok, "provider": request.provider,
-                             "args": decode_struct(request.args)})
-        return super().Invoke(request)
+                             "args": decode_struct(request.args),
+                             "result": decode_struct(getattr(response, "return"))})
+        return response
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
