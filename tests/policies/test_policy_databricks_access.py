@@ -252,3 +252,25 @@ def test_databricks_access_rules(pack, case: Case) -> None:
 def test_production_transitions_are_advisory_in_dev(dev_pack) -> None:
     bad = _acl(3, groupName="ml-engineers", permissionLevel="CAN_MANAGE_PRODUCTION_VERSIONS")
     assert {d.level for d in dev_pack.analyze(bad) if d.policy == PRODUCTION} == {"advisory"}
+
+
+LEGACY_REGISTRY = "databricks-model-registry-unity-catalog"
+
+
+def _workspace_model(name: str = "churn-legacy") -> Res:
+    return Res("databricks:index/mlflowModel:MlflowModel", "mlflow-model-churn", {"name": name})
+
+
+@pytest.mark.parametrize("configured", ["pack", "dev_pack"])
+def test_a_legacy_workspace_registry_model_is_flagged_advisory(
+        configured: str, request: pytest.FixtureRequest) -> None:
+    """`registry: workspace` stays supported, flagged (advisory, in both environments)."""
+    instance = request.getfixturevalue(configured)
+    found = [d for d in instance.analyze(_workspace_model()) if d.policy == LEGACY_REGISTRY]
+    assert len(found) == 1
+    assert found[0].level == "advisory"
+    assert "model 'churn-legacy' is in the legacy workspace model registry" in found[0].message
+
+
+def test_a_unity_catalog_model_is_not_flagged(pack) -> None:
+    assert [d for d in pack.analyze(registered_model()) if d.policy == LEGACY_REGISTRY] == []
