@@ -461,8 +461,9 @@ POLICIES: list[Policy] = [
         remediation=(
             "Tag the UserAssignedIdentity with 'databricks-role' and 'purpose'; remove workspace "
             "ADMIN, entitlements, ACL levels or Unity Catalog privileges beyond that role (an "
-            "agent: CAN_READ/EXECUTE only; automation: no ADMIN, CAN_MANAGE, MANAGE, "
-            "ALL_PRIVILEGES or cluster/pool creation), or change the identity's role."
+            "agent: workspace access and CAN_READ/EXECUTE only; automation: no ADMIN, "
+            "CAN_MANAGE, MANAGE, ALL_PRIVILEGES or cluster/pool creation), or change the "
+            "identity's role."
         ),
     ),
 ]
