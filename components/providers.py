@@ -16,7 +16,6 @@ import pulumi_azuread as azuread
 import pulumi_databricks as databricks
 
 from settings import Settings
-
 from settings.environment import AZURE_AUTH_TYPES  # noqa: F401 (re-exported)
 
 ACCOUNTS_HOST = "https://accounts.azuredatabricks.net"

@@ -92,7 +92,7 @@ def _findings(findings: list[Finding]) -> list[str]:
 
 
 def _provider_name(ref: str) -> str:
-    """``urn:...::pulumi:providers:databricks::databricks-account::<id>`` -> ``databricks-account``."""
+    """A provider reference (``<urn>::<id>``) -> the provider's name, e.g. databricks-account."""
     urn = ref.split("::")
     return urn[-2] if len(urn) >= 2 else (ref or "default provider")
 
