@@ -53,6 +53,7 @@ DEV_ADVISORY = {
     "databricks-workspace-customer-managed-keys",
     "databricks-production-transitions-by-service-principal",
     "entra-prefer-secretless-identity",
+    "databricks-model-registry-unity-catalog",
 }
 DEV_DISABLED = {
     "databricks-workspace-public-network-access-disabled",
@@ -68,6 +69,7 @@ NO_VALUE_READS = {
     "protect-critical-resources",
     "databricks-no-per-user-memberships",
     "providers-no-static-credentials",
+    "databricks-model-registry-unity-catalog",  # flags the resource type; reads no value
 }
 
 
