@@ -19,7 +19,7 @@ azure = providers.azure(settings)
 entra = providers.entra(settings)
 
 workspace = DatabricksWorkspace(
-    "workspace", WorkspaceArgs.from_settings(settings),
+    "workspace", WorkspaceArgs.from_settings(settings, hub_provider=providers.azure_hub(settings)),
     opts=pulumi.ResourceOptions(providers=[azure]))
 groups = EntraGroups(
     "groups", GroupsArgs.from_settings(settings), opts=pulumi.ResourceOptions(providers=[entra]))
@@ -80,5 +80,5 @@ pulumi.export("models", models.model_ids)
 pulumi.export("identityPaths", access.identity_paths)
 pulumi.export("keyVaultIds", vaults.vault_ids)
 pulumi.export("manualSteps", bootstrap.ordered(
-    settings, provisioning=access.manual_steps, unity_catalog=models.manual_steps,
-    others=vaults.manual_steps))
+    settings, network=workspace.manual_steps, provisioning=access.manual_steps,
+    unity_catalog=models.manual_steps, others=vaults.manual_steps))

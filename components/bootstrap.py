@@ -64,8 +64,13 @@ def after_first_deploy(s: Settings) -> list[str]:
 
 
 def ordered(s: Settings, *, provisioning: list[str], unity_catalog: list[str],
-            others: list[str]) -> list[str]:
-    """The whole ``manualSteps`` list, numbered in the order the deploy needs each step."""
-    steps = [*before_first_deploy(s), *provisioning, *unity_catalog, *others,
-             *after_first_deploy(s)]
+            others: list[str], network: list[str] | None = None) -> list[str]:
+    """The whole ``manualSteps`` list, numbered in the order the deploy needs each step.
+
+    Network steps (the hub side of the private route) come before everything that calls the
+    workspace; provisioning before the lookups and assignments; Unity Catalog rights before
+    the models.
+    """
+    steps = [*before_first_deploy(s), *(network or []), *provisioning, *unity_catalog,
+             *others, *after_first_deploy(s)]
     return [f"{i}. {text}" for i, text in enumerate(steps, start=1)]

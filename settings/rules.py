@@ -679,3 +679,7 @@ def secret_identities_have_a_vault(parts: Parts, fail: Fail) -> None:
                      "subscriptionId; the stack's azure-native provider writes the secret in its "
                      "own subscription", "use a vault in the stack's subscription, or declare "
                      "one with vaultName", value=target.vault_id)
+
+
+# The hub-and-spoke rules live in their own module; importing it registers them.
+from settings import network_rules  # noqa: E402,F401
