@@ -23,10 +23,10 @@ def before_first_deploy(s: Settings) -> list[str]:
         f"`az ad sp create --id {AZURE_DATABRICKS_APP_ID}`.",
         "Entra ID: the directory roles Groups Administrator (security groups) and Application "
         "Administrator (app registrations, service principals, federated credentials, "
-        "passwords, app role assignments); the tenant-wide admin consent "
-        "(ServicePrincipalDelegatedPermissionGrant) needs Global Administrator when a person "
-        "runs it (azuread provider docs), so the first deploy is run by a Global Administrator "
-        "or the consent is granted by one beforehand.",
+        "passwords, app role assignments, adopting the Azure Databricks enterprise app); the "
+        "tenant-wide admin consent of the client app (ServicePrincipalDelegatedPermissionGrant) "
+        "needs Global Administrator when a person runs it (azuread provider docs), so the first "
+        "deploy is run by a Global Administrator or the consent is granted by one beforehand.",
         "Entra ID: Conditional Access Administrator (conditional access policies and named "
         "locations).",
     ]
