@@ -30,6 +30,11 @@ def before_first_deploy(s: Settings) -> list[str]:
         "Entra ID: Conditional Access Administrator (conditional access policies and named "
         "locations).",
     ]
+    if s.governance is not None:
+        steps.append(
+            "Entra ID: Identity Governance Administrator (access packages, their policies and "
+            "reviews) and Privileged Role Administrator (PIM for groups), with Entra ID "
+            "Governance or P2 licences for the people in scope (governance section).")
     if s.audit.entra_logs:
         steps.append(
             "Entra ID: Security Administrator (or Global Administrator), for the tenant-level "
@@ -56,7 +61,9 @@ def after_first_deploy(s: Settings) -> list[str]:
         "service principal Contributor on the subscription and the Microsoft Graph application "
         "roles Application.ReadWrite.All, AppRoleAssignment.ReadWrite.All, Group.Create, "
         "Directory.ReadWrite.All (delegated permission grants), Policy.ReadWrite.ConditionalAccess "
-        "and Policy.Read.All (plus Security Administrator if audit.entraLogs), make it a "
+        "and Policy.Read.All (plus Security Administrator if audit.entraLogs; with governance: "
+        "EntitlementManagement.ReadWrite.All, RoleManagementPolicy.ReadWrite.AzureADGroup, "
+        "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup, Group.ReadWrite.All), make it a "
         "Databricks account admin, and grant it the Unity Catalog rights above; from then on CI "
         "deploys "
         "(DATABRICKS_AUTH_TYPE=github-oidc-azure) and people only preview.",
