@@ -51,6 +51,8 @@ def synthetic_stack(groups: int, models: int, service_principals: int) -> dict[s
             sp["federation"] = {"repository": f"fabrikam/pipeline-{i:04d}", "environment": "prod"}
         elif kind == "secret":
             sp["rotation"] = {"periodDays": 90, "overlapDays": 30}
+            sp["keyVault"] = {"vaultName": "kv-fabrikam-ml-prod",  # one shared, declared vault
+                              "secretName": f"synthetic-{i:04d}-client-secret"}
         new_sps[f"automation-{i:04d}"] = sp
     team_keys = [k for k in new_groups if k.startswith("team-")]
     sp_keys = [k for k in new_sps if k.startswith("automation-")]

@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress) -> int:
     from gate.capture import capture, plan_kept
     from gate.trace import trace
+    from settings.environment import check_environment
     from settings.load import read_stack_file
 
     stack_file = Path(args.stack_file) if args.stack_file else ROOT / f"Pulumi.{args.stack}.yaml"
@@ -96,6 +97,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
         stacks = sorted(p.name[7:-5] for p in ROOT.glob("Pulumi.*.yaml"))
         raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}")
     progress.say(f"loading settings from {stack_file.name}")
+    check_environment()
     settings, raw = read_stack_file(stack_file, args.stack)
     progress.say("running the program under mocks (preview)")
     plan = capture(args.stack, raw)

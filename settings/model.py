@@ -104,7 +104,10 @@ ROLE_PRESETS: dict[Role, tuple[str, dict[str, bool]]] = {
                             "allow_cluster_create": False, "allow_instance_pool_create": False}),
     Role.AUTOMATION: ("USER", {"workspace_access": True, "databricks_sql_access": False,
                                "allow_cluster_create": False, "allow_instance_pool_create": False}),
-    Role.AGENT: ("USER", {"workspace_access": False, "databricks_sql_access": False,
+    # An agent calls the workspace APIs to load and run the models it may EXECUTE: workspace
+    # access is the one access entitlement that allows that (every principal needs at least one
+    # access entitlement to use a workspace at all); no SQL, no compute creation.
+    Role.AGENT: ("USER", {"workspace_access": True, "databricks_sql_access": False,
                           "allow_cluster_create": False, "allow_instance_pool_create": False}),
 }
 
@@ -133,11 +136,13 @@ class Tags(Strict):
 class DatabricksAccount(Strict):
     account_id: Uuid
     identity_mode: Literal["account", "workspace"] = "account"
+    # The Unity Catalog metastore the workspace is assigned to (required for Unity Catalog
+    # models), and the workspace's default catalog (DefaultNamespaceSetting).
     metastore_id: Optional[Uuid] = None
-    # Azure authentication only; personal access tokens are never used. The environment
-    # variable DATABRICKS_AUTH_TYPE may pick another of these (CI uses github-oidc-azure).
-    auth_type: Literal["azure-cli", "azure-msi", "github-oidc-azure",
-                       "azure-client-secret"] = "azure-cli"
+    default_catalog: Optional[str] = None
+    # No auth type here: provider inputs must be the same whoever deploys. The Databricks SDK
+    # reads DATABRICKS_AUTH_TYPE / ARM_* from the deployer's environment at run time, and
+    # settings.environment refuses personal access tokens there.
 
 
 class AzureDatabricksAssignment(Strict):
@@ -204,11 +209,17 @@ class Rotation(Strict):
 
 
 class KeyVaultTarget(Strict):
-    """Where the current secret is written so consumers always read the newest one."""
+    """Where the current secret is written so consumers always read the newest one.
 
-    vault_name: NonEmpty
-    resource_group_name: NonEmpty
+    Either ``vaultName`` (the stack declares the vault: RBAC authorization, soft delete, purge
+    protection; in ``resourceGroupName``, default the workspace resource group) or ``vaultId``
+    (an existing vault's ARM resource id, in the stack's subscription). Exactly one.
+    """
+
     secret_name: NonEmpty
+    vault_name: Optional[str] = None
+    resource_group_name: Optional[str] = None
+    vault_id: Optional[str] = None
 
 
 class IdentityFederatedCredential(Strict):
