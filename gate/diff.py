@@ -61,7 +61,12 @@ def rights_of(report: AccessReport) -> dict[tuple[str, str], tuple[str, ...]]:
 
 
 def diff_reports(base: AccessReport, head: AccessReport) -> list[Change]:
-    a, b = rights_of(base), rights_of(head)
+    return diff_rights(rights_of(base), rights_of(head))
+
+
+def diff_rights(a: dict[tuple[str, str], tuple[str, ...]],
+                b: dict[tuple[str, str], tuple[str, ...]]) -> list[Change]:
+    """Changes from rights ``a`` to rights ``b``, both keyed (principal, subject)."""
     changes = []
     for key in sorted(set(a) | set(b)):
         before, after = a.get(key, ()), b.get(key, ())
@@ -93,6 +98,12 @@ def render_markdown(changes: list[Change], base: str, head: str) -> str:
         lines.append(f"| {mark}{c.kind}{mark} | `{c.principal}` | {c.subject} | "
                      f"{', '.join(c.before) or '-'} | {', '.join(c.after) or '-'} |")
     return "\n".join(lines) + "\n"
+
+
+def changes_json(changes: list[Change]) -> list[dict[str, Any]]:
+    return [{"kind": c.kind, "principal": c.principal, "subject": c.subject,
+             "before": list(c.before), "after": list(c.after), "highlighted": c.highlighted,
+             "newProductionRights": list(c.new_production_rights)} for c in changes]
 
 
 def report_for(spec: str) -> AccessReport:
@@ -140,11 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"gate.diff: {exc}\n")
         return 2
     if args.format == "json":
-        doc: list[dict[str, Any]] = [
-            {"kind": c.kind, "principal": c.principal, "subject": c.subject,
-             "before": list(c.before), "after": list(c.after), "highlighted": c.highlighted,
-             "newProductionRights": list(c.new_production_rights)} for c in changes]
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        sys.stdout.write(json.dumps(changes_json(changes), indent=2) + "\n")
     else:
         sys.stdout.write(render_markdown(changes, args.base, args.head))
     return 0
