@@ -209,10 +209,10 @@ def _document(chosen: list[tuple[CapturedResource, str]],
             urn = "::".join(provider_urn[:-1]) if len(provider_urn) > 4 else resource.provider
             provider = by_urn.get(urn)
             alias = f"provider-{provider.name if provider else urn.rsplit('::', 1)[-1]}"
-            name_table[alias] = urn
+            name_table[alias] = engine_urn(urn)
             entry["provider"] = alias
-            version = (provider.inputs.get("version") if provider else None)
-            if isinstance(version, str) and version:
+            version = _plugin_version(resource.type.split(":", 1)[0])
+            if version:
                 entry["version"] = version
         entries.append(entry)
     doc: dict[str, Any] = {}
@@ -220,6 +220,26 @@ def _document(chosen: list[tuple[CapturedResource, str]],
         doc["nameTable"] = dict(sorted(name_table.items()))
     doc["resources"] = entries
     return doc
+
+
+def _plugin_version(package: str) -> str:
+    """The provider plugin version: the pinned SDK's (requirements.txt), as `pulumi up` uses."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(f"pulumi-{package}")
+    except PackageNotFoundError:
+        return ""
+
+
+def engine_urn(urn: str) -> str:
+    """The URN the engine gives a resource: children of the stack carry no ``Stack$`` prefix.
+
+    The SDK's mock monitor qualifies children of the root stack with its type
+    (``pulumi:pulumi:Stack$pulumi:providers:azuread``); the engine does not (it skips the root
+    stack type when it builds a URN), and the import file must name real URNs.
+    """
+    return urn.replace("::pulumi:pulumi:Stack$", "::", 1)
 
 
 def provider_urns(doc: dict[str, Any]) -> list[str]:

@@ -231,7 +231,8 @@ def sp_kinds(parts: Parts, fail: Fail) -> None:
                 fail(key(*path, "federation", "repository"), "must be 'owner/repository' with "
                      "no wildcards", "write the GitHub repository as e.g. contoso/ml-platform",
                      value=sp.federation.repository)
-            if sp.federation is not None and any(c in sp.federation.environment for c in "*?:"):
+            if sp.federation is not None and any(c in (sp.federation.environment or "")
+                                                 for c in "*?:"):
                 fail(key(*path, "federation", "environment"), "must name one GitHub environment",
                      "use the environment name exactly, without wildcards",
                      value=sp.federation.environment)
@@ -597,3 +598,7 @@ def unity_catalog_needs_account_groups(parts: Parts, fail: Fail) -> None:
                      "`databricks.identityMode: workspace` groups are workspace-local and cannot "
                      "be granted Unity Catalog privileges", "use `identityMode: account`, or "
                      "grant this model to service principals only", value=principal)
+
+
+# Rules for adoption and CI live in their own module; importing it registers them.
+import settings.rules_adoption  # noqa: E402,F401
