@@ -93,8 +93,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress) -> int:
     from gate.capture import capture, plan_kept
-    from gate.trace import trace
     from gate.esc import read_stack
+    from gate.trace import trace
 
     stack_file = Path(args.stack_file) if args.stack_file else ROOT / f"Pulumi.{args.stack}.yaml"
     if not stack_file.exists():

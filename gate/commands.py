@@ -16,18 +16,19 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from gate.project import NoProject, find_root, is_this_checkout, run_in, user_path
+from gate.project import NoProjectError, find_root, is_this_checkout, run_in, user_path
 from gate.version import __version__
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_CODES = """exit codes:
   0  success (plan/check: no mandatory policy violation)
-  1  plan/check: mandatory policy violations; revocations --fail-on-revocations: revocations
+  1  plan/check: mandatory policy violations; revocations --fail-on-revocations: revocations;
+     schema --check: stale schema; drift-issue: drift found or the check failed
   2  invalid configuration, input file or usage (nothing was registered)
   3  internal error, or a policy that crashed
 """
 SUBCOMMANDS = ("plan", "check", "access", "diff", "validate", "import", "revocations",
-               "schema", "comment")
+               "schema", "comment", "drift-issue")
 PLAN_FORMATS = ("text", "json", "junit", "sarif", "markdown")
 
 
@@ -102,8 +103,10 @@ def parser() -> argparse.ArgumentParser:
 
     sp = add("schema", "print, write or check the stack files' JSON Schema", [])
     mode = sp.add_mutually_exclusive_group()
-    mode.add_argument("--write", action="store_true", help="write settings/stack-config.schema.json")
-    mode.add_argument("--check", action="store_true", help="exit 1 if the checked-in schema is stale")
+    mode.add_argument("--write", action="store_true",
+                      help="write settings/stack-config.schema.json")
+    mode.add_argument("--check", action="store_true",
+                      help="exit 1 if the checked-in schema is stale")
 
     sp = add("comment", "compose the pull request's sticky comment from CI's report folder",
              [output])
@@ -111,6 +114,12 @@ def parser() -> argparse.ArgumentParser:
                     help="folder with gate-<stack>.md, gate-<stack>.exit, diff-<stack>.md")
     sp.add_argument("--report-url", default="", help="link to the full reports (the CI run)")
     sp.add_argument("--limit", type=int, default=65_536, help="maximum characters")
+
+    sp = add("drift-issue", "compose the drift issue from the scheduled refresh's outputs "
+             "(exit 1 when something drifted or the check failed)", [output])
+    sp.add_argument("--reports", required=True,
+                    help="folder with drift-<stack>.txt and drift-<stack>.exit")
+    sp.add_argument("--run-url", default="", help="link to the workflow run")
     return p
 
 
@@ -127,7 +136,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
         if not is_this_checkout(root):
             return run_in(root, argv)
         return _COMMANDS[args.command](args, root, out, err)
-    except (UsageError, NoProject) as exc:
+    except (UsageError, NoProjectError) as exc:
         err.write(f"dbx-gate: {exc}\n")
         return EXIT_CONFIG
     except Exception as exc:  # noqa: BLE001 - sorted into config (2) or internal (3) errors
@@ -289,9 +298,21 @@ def _comment(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> 
     return EXIT_OK
 
 
+def _drift_issue(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from gate.drift import build_issue
+
+    folder = user_path(args.reports)
+    assert folder is not None
+    if not folder.is_dir():
+        raise UsageError(f"--reports {args.reports}: no such folder")
+    body, attention = build_issue(folder, args.run_url)
+    _emit(body, args.output, out)
+    return EXIT_VIOLATIONS if attention else EXIT_OK
+
+
 _COMMANDS = {"plan": _plan, "check": _plan, "access": _access, "diff": _diff,
              "validate": _validate, "import": _import, "revocations": _revocations,
-             "schema": _schema, "comment": _comment}
+             "schema": _schema, "comment": _comment, "drift-issue": _drift_issue}
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 CALLER_CWD = "DBX_GATE_CALLER_CWD"
 
 
-class NoProject(Exception):
+class NoProjectError(Exception):
     """No project folder could be found (usage error, exit 2)."""
 
 
@@ -26,13 +26,13 @@ def find_root(start: Path | None = None, explicit: str | None = None) -> Path:
     if explicit:
         root = Path(explicit).expanduser().resolve()
         if not (root / "Pulumi.yaml").is_file():
-            raise NoProject(f"--project-dir {explicit}: no Pulumi.yaml there")
+            raise NoProjectError(f"--project-dir {explicit}: no Pulumi.yaml there")
         return root
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "Pulumi.yaml").is_file():
             return folder
-    raise NoProject(f"no Pulumi.yaml in {here} or any parent folder; run inside a "
+    raise NoProjectError(f"no Pulumi.yaml in {here} or any parent folder; run inside a "
                     "databricks-ml-entra checkout or pass --project-dir")
 
 
@@ -43,7 +43,7 @@ def is_this_checkout(root: Path) -> bool:
 def run_in(root: Path, argv: list[str]) -> int:
     """Run ``python -m gate.commands argv`` with the gate of the checkout at ``root``."""
     if not (root / "gate" / "commands.py").is_file():
-        raise NoProject(f"{root} has a Pulumi.yaml but no gate/ of this project; pass the "
+        raise NoProjectError(f"{root} has a Pulumi.yaml but no gate/ of this project; pass the "
                         "folder of a databricks-ml-entra checkout with --project-dir")
     env = dict(os.environ)
     env.setdefault(CALLER_CWD, os.getcwd())

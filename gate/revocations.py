@@ -6,8 +6,10 @@ take a snapshot of the live permissions with the Databricks CLI, one entry per m
 
     {
       "models": {
-        "churn-legacy": <databricks permissions get registered-models <registered model id> -o json>,
-        "credit-default": <databricks grants get function ml_prod.credit_risk.credit_default -o json>
+        "churn-legacy":
+            <databricks permissions get registered-models <registered model id> -o json>,
+        "credit-default":
+            <databricks grants get function ml_prod.credit_risk.credit_default -o json>
       },
       "principals": {"<application id as Databricks shows it>": "batch-scoring"}
     }

@@ -27,12 +27,12 @@ def preview_identity(parts: Parts, fail: Fail) -> None:
             fail(key("servicePrincipals", k, "federation", "pullRequest"),
                  "trusts pull-request workflows, but only the read-only preview identity may "
                  "(any pull request, also from a branch nobody reviewed, can sign in as it)",
-                 f"pin it to a protected environment with `environment:`, or name it in "
-                 f"`previewer` if it is the read-only preview identity", value=True)
+                 "pin it to a protected environment with `environment:`, or name it in "
+                 "`previewer` if it is the read-only preview identity", value=True)
     if previewer is None:
         return
-    sp = sps.get(previewer)
-    if sp is None:
+    preview = sps.get(previewer)
+    if preview is None:
         fail(key("previewer"), "does not name a declared service principal",
              f"set it to one of: {', '.join(sorted(sps)) or '(none)'}", value=previewer)
         return
@@ -40,15 +40,16 @@ def preview_identity(parts: Parts, fail: Fail) -> None:
         fail(key("previewer"), "is the deployer; previews of pull requests must not run with "
              "the admin deployer's rights", "declare a separate read-only identity",
              value=previewer)
-    if sp.kind != "federated" or sp.federation is None or not sp.federation.pull_request:
+    if (preview.kind != "federated" or preview.federation is None
+            or not preview.federation.pull_request):
         fail(key("servicePrincipals", previewer, "federation", "pullRequest"),
              "the preview identity must sign in from pull-request workflows without a secret",
              "set `kind: federated` and `federation: {repository: <org>/<repo>, "
              "pullRequest: true}`")
-    if sp.role is not Role.AUDITOR:
+    if preview.role is not Role.AUDITOR:
         fail(key("servicePrincipals", previewer, "role"),
              "the preview identity must be read-only in Databricks", "set `role: auditor`",
-             value=sp.role.value)
+             value=preview.role.value)
 
 
 @rule("service_principals", "models")

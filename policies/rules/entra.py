@@ -77,7 +77,9 @@ _GITHUB_ENVIRONMENT_SUBJECT = re.compile(
     r"^repo:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+):environment:[A-Za-z0-9_. -]+$"
 )
 # The read-only preview identity's subject: pull-request workflows of one repository.
-_GITHUB_PULL_REQUEST_SUBJECT = re.compile(r"^repo:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+):pull_request$")
+_GITHUB_PULL_REQUEST_SUBJECT = re.compile(
+    r"^repo:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+):pull_request$"
+)
 
 # ---------------------------------------------------------------------------------------------
 # Shared with conditional_access.py

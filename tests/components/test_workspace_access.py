@@ -150,7 +150,9 @@ def test_account_mode_assigns_every_principal_with_its_role(
         assert len(mine) == 1
         assert on(mine[0], "databricks-account")
         assert mine[0].inputs["workspaceId"] == workspace_id  # the numeric id, as a string
-        assert mine[0].inputs["permissions"] == [ROLE_PRESETS[roles[name]][0]]
+        role = roles[str(name)]
+        assert role is not None, name
+        assert mine[0].inputs["permissions"] == [ROLE_PRESETS[role][0]]
         # Account groups and service principals take entitlements inside the workspace only.
         assert not any(k in principal.inputs for k in INTERACTIVE)
 
