@@ -170,6 +170,8 @@ class EntraIdentity(pulumi.ComponentResource):
         self._assign_groups(sp)
         self._grant_consent(sp, published)
         self.sign_in_client_id = app.client_id
+        # Entra object ids of the automation identities' service principals (role assignments).
+        self.object_ids: dict[str, pulumi.Output[str]] = {}
         self.client_ids = {key: self._automation_identity(key, spec)
                            for key, spec in args.service_principals.items()}
         self.register_outputs({
@@ -253,13 +255,14 @@ class EntraIdentity(pulumi.ComponentResource):
             owners=owners,
             opts=child(self, protect=self._args.protect_identities),
         )
-        azuread.ServicePrincipal(
+        principal = azuread.ServicePrincipal(
             f"{self._name}-sp-{key}",
             client_id=app.client_id,
             description=spec.purpose,
             owners=owners,
             opts=child(self, protect=self._args.protect_identities),
         )
+        self.object_ids[key] = principal.object_id
         if spec.kind == "federated":
             self._federated_credential(key, spec, app)
         elif spec.kind == "secret":

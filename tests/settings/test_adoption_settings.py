@@ -124,3 +124,22 @@ def test_preview_identity_is_read_only_and_trusts_pull_requests_only() -> None:
         "databricks:index/mwsPermissionAssignment:MwsPermissionAssignment")
         if r.name.endswith("-ci-preview")]
     assert assigns and all(a.inputs["permissions"] == ["USER"] for a in assigns)
+
+
+def test_preview_identity_gets_reader_on_the_resource_group_and_nothing_more() -> None:
+    plan = plan_for("prod")
+    (assignment,) = plan.by_type("azure-native:authorization:RoleAssignment")
+    doc = stack_document("prod")["config"]
+    sub, rg = doc[c("subscriptionId")], doc[c("workspace")]["resourceGroupName"]
+    assert assignment.inputs["scope"] == f"/subscriptions/{sub}/resourceGroups/{rg}"
+    assert assignment.inputs["roleDefinitionId"] == (
+        f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/"
+        "acdd72a7-3385-48ef-bd42-f606fba81ae7")  # built-in Reader
+    assert assignment.inputs["principalType"] == "ServicePrincipal"
+    (preview_sp,) = [r for r in plan.by_type("azuread:index/servicePrincipal:ServicePrincipal")
+                     if r.name.endswith("-sp-ci-preview")]
+    assert assignment.inputs["principalId"] == preview_sp.outputs["objectId"]
+    # Without a previewer the stack grants no Azure role at all.
+    bare = plan_for("dev", lambda cfg: (cfg.pop(c("previewer")),
+                                        cfg[c("servicePrincipals")].pop("ci-preview")))
+    assert bare.by_type("azure-native:authorization:RoleAssignment") == []
