@@ -213,7 +213,9 @@ def test_ci_runs_ruff_mypy_and_validate() -> None:
 
 def test_drift_workflow_refreshes_read_only_and_opens_one_issue() -> None:
     doc = load(DRIFT)
-    assert "schedule" in doc[True if True in doc else "on"]
+    raw: dict[Any, Any] = doc
+    triggers = raw["on"] if "on" in raw else raw[True]  # YAML 1.1 reads the key `on` as true
+    assert "schedule" in triggers
     refresh = doc["jobs"]["refresh"]
     run = "\n".join(s.get("run", "") for s in refresh["steps"])
     assert "pulumi refresh" in run and "--preview-only" in run and "--expect-no-changes" in run

@@ -140,6 +140,9 @@ def test_preview_identity_gets_reader_on_the_resource_group_and_nothing_more() -
                      if r.name.endswith("-sp-ci-preview")]
     assert assignment.inputs["principalId"] == preview_sp.outputs["objectId"]
     # Without a previewer the stack grants no Azure role at all.
-    bare = plan_for("dev", lambda cfg: (cfg.pop(c("previewer")),
-                                        cfg[c("servicePrincipals")].pop("ci-preview")))
+    def without_previewer(cfg: Config) -> None:
+        cfg.pop(c("previewer"))
+        cfg[c("servicePrincipals")].pop("ci-preview")
+
+    bare = plan_for("dev", without_previewer)
     assert bare.by_type("azure-native:authorization:RoleAssignment") == []
