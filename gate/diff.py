@@ -24,7 +24,6 @@ from gate.access import PRODUCTION_RIGHTS, AccessReport, build_access_report
 from gate.capture import capture
 from gate.trace import trace
 from settings import SettingsError
-from settings.load import read_stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,7 +121,9 @@ def report_for(spec: str) -> AccessReport:
 
 
 def _report(stack: str, path: Path) -> AccessReport:
-    settings, raw = read_stack_file(path, stack)
+    from gate.esc import read_stack  # a stack whose values come from Pulumi ESC says so
+
+    settings, raw = read_stack(path, stack)
     plan = capture(stack, raw)
     trace(plan.resources, settings)
     return build_access_report(settings, plan)
