@@ -38,7 +38,8 @@ def test_apache_licence() -> None:
     text = (ROOT / "LICENSE").read_text()
     assert "Apache License" in text and "Version 2.0, January 2004" in text
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert pyproject["project"]["license"] == {"text": "Apache-2.0"}
+    assert pyproject["project"]["license"] == "Apache-2.0"  # SPDX expression (PEP 639)
+    assert pyproject["project"]["license-files"] == ["LICENSE"]
 
 
 def test_console_entry_point_is_declared() -> None:
@@ -69,6 +70,7 @@ def test_pip_install_gives_a_dbx_gate_that_works_from_any_directory(tmp_path: Pa
         assert "gate/commands.py" in names and "settings/stack-config.schema.json" in names
         meta = z.read(next(n for n in names if n.endswith("METADATA"))).decode()
         assert "Requires-Dist: pulumi==3.272.0" in meta
+        assert "License-Expression: Apache-2.0" in meta
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(target), str(wheel)], check=True, timeout=300)
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
