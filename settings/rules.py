@@ -600,5 +600,6 @@ def unity_catalog_needs_account_groups(parts: Parts, fail: Fail) -> None:
                      "grant this model to service principals only", value=principal)
 
 
-# Rules for adoption and CI live in their own module; importing it registers them.
-import settings.rules_adoption  # noqa: E402,F401
+# The hub-and-spoke rules, and the rules for adoption and CI, live in their own modules;
+# importing them registers them.
+from settings import network_rules, rules_adoption  # noqa: E402,F401
