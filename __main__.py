@@ -13,6 +13,7 @@ from components.key_vault import SecretVaults, SecretVaultsArgs
 from components.managed_identities import ManagedIdentities, ManagedIdentitiesArgs
 from components.model_access import ModelAccess, ModelAccessArgs
 from components.unity_catalog import MetastoreAttachment, MetastoreAttachmentArgs
+from components.preview_access import PreviewAccess, PreviewAccessArgs
 from components.workspace import DatabricksWorkspace, WorkspaceArgs
 from components.workspace_access import WorkspaceAccess, WorkspaceAccessArgs
 from settings import load_from_pulumi
@@ -57,6 +58,10 @@ conditional_access = ConditionalAccessPolicies(
 governance = Governance(
     "governance", GovernanceArgs.from_settings(settings, group_object_ids=groups.object_ids),
     opts=pulumi.ResourceOptions(providers=[entra]))
+preview_args = PreviewAccessArgs.from_settings(
+    settings, resource_group_name=workspace.resource_group_name, object_ids=identity.object_ids)
+if preview_args is not None:
+    PreviewAccess("preview-access", preview_args, opts=pulumi.ResourceOptions(providers=[azure]))
 
 account_provider = providers.databricks_account(settings)
 workspace_provider = providers.databricks_workspace(

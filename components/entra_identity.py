@@ -75,13 +75,18 @@ class EntraIdentityArgs:
 
 
 def github_subject(federation: Federation) -> str:
-    """The OIDC subject GitHub Actions presents for a job in a repository environment."""
+    """The OIDC subject GitHub Actions presents: a job in a repository environment, or (the
+    preview identity only) a pull-request workflow, whose subject is ``repo:<o>/<r>:pull_request``
+    when the job names no environment."""
+    if federation.pull_request:
+        return f"repo:{federation.repository}:pull_request"
     return f"repo:{federation.repository}:environment:{federation.environment}"
 
 
 def credential_display_name(federation: Federation) -> str:
     """A federated credential name Entra accepts (letters, digits, '-' and '_', <= 120)."""
-    raw = f"github-{federation.repository}-{federation.environment}"
+    raw = (f"github-{federation.repository}-pull-request" if federation.pull_request
+           else f"github-{federation.repository}-{federation.environment}")
     return _CREDENTIAL_NAME.sub("-", raw).strip("-")[:120]
 
 
@@ -144,8 +149,10 @@ class EntraIdentity(pulumi.ComponentResource):
             f"{self._name}-sp-{key}-github",
             application_id=app.id,
             display_name=credential_display_name(federation),
-            description=f"GitHub Actions, {federation.repository}, environment "
-                        f"{federation.environment}",
+            description=(f"GitHub Actions, {federation.repository}, pull requests "
+                         "(read-only preview)" if federation.pull_request else
+                         f"GitHub Actions, {federation.repository}, environment "
+                         f"{federation.environment}"),
             issuer=federation.issuer,
             subject=github_subject(federation),
             audiences=[federation.audience],

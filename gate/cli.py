@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
                         "(formats: markdown, json, csv via --format markdown|json or --csv)")
     p.add_argument("--csv", action="store_true", help="with --access-report: CSV output")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.add_argument("--resolved-config", help="the stack's resolved config (`pulumi config "
+                   "--json --open --show-secrets=false`) when its values come from Pulumi ESC")
+    from gate.version import __version__
+
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
 
@@ -88,9 +93,9 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress) -> int:
     from gate.capture import capture, plan_kept
+    from gate.esc import read_stack
     from gate.trace import trace
     from settings.environment import check_environment
-    from settings.load import read_stack_file
 
     stack_file = Path(args.stack_file) if args.stack_file else ROOT / f"Pulumi.{args.stack}.yaml"
     if not stack_file.exists():
@@ -98,7 +103,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
         raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}")
     progress.say(f"loading settings from {stack_file.name}")
     check_environment()
-    settings, raw = read_stack_file(stack_file, args.stack)
+    settings, raw = read_stack(stack_file, args.stack,
+                               Path(args.resolved_config) if args.resolved_config else None)
     progress.say("running the program under mocks (preview)")
     plan = capture(args.stack, raw)
     trace(plan.resources, settings)

@@ -207,6 +207,7 @@ MOCK_OUTPUTS: dict[str, OutputFn] = {
     "azure-native:managedidentity:FederatedIdentityCredential": _nested("Microsoft.ManagedIdentity", "userAssignedIdentities", "resourceName", "federatedIdentityCredentials", "federatedIdentityCredentialResourceName"),
     "azure-native:keyvault:Secret": _arm("Microsoft.KeyVault", "secrets", "secretName"),
     "azure-native:keyvault:Vault": _arm("Microsoft.KeyVault", "vaults", "vaultName"),
+    "azure-native:authorization:RoleAssignment": lambda c: (f"{c.inputs.get('scope', '')}/providers/Microsoft.Authorization/roleAssignments/{c.inputs.get('roleAssignmentName', c.name)}", {}),
     "azuread:index/application:Application": _application,
     "azuread:index/servicePrincipal:ServicePrincipal": _service_principal,
     "azuread:index/group:Group": _object("/groups/"),

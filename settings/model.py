@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Annotated, Literal, Optional
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 PROJECT = "databricks-ml-entra"
@@ -193,12 +193,29 @@ class Group(Strict):
 
 
 class Federation(Strict):
-    """A federated identity credential for GitHub Actions (no secret at all)."""
+    """A federated identity credential for GitHub Actions (no secret at all).
+
+    ``environment`` pins the credential to a (protected) GitHub environment: the deployer's
+    form. ``pullRequest: true`` trusts pull-request workflows of the repository instead: only
+    for the read-only preview identity named by ``previewer``.
+    """
 
     repository: str
-    environment: NonEmpty
+    environment: Optional[NonEmpty] = None
+    pull_request: bool = False
     issuer: str = "https://token.actions.githubusercontent.com"
     audience: str = "api://AzureADTokenExchange"
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Federation:
+        if self.pull_request and self.environment:
+            raise ValueError("sets both `environment` and `pullRequest`; a credential trusts one "
+                             "subject: keep `environment` (deployers) or `pullRequest: true` "
+                             "(the read-only preview identity)")
+        if not self.pull_request and not self.environment:
+            raise ValueError("needs `environment` (the GitHub environment whose jobs may sign "
+                             "in) or `pullRequest: true` for the read-only preview identity")
+        return self
 
 
 class Rotation(Strict):
@@ -436,12 +453,18 @@ class Workspace(Strict):
     enhanced_security_compliance: Optional[EnhancedSecurityCompliance] = None
     # Set to a change ticket to allow a change that replaces the prod workspace.
     acknowledge_replacement: Optional[str] = None
+    # Brownfield: the resource group already exists and is owned elsewhere; the stack puts its
+    # resources in it but never creates, tags or deletes it.
+    existing_resource_group: bool = False
 
 
 class Audit(Strict):
     log_analytics_name: NonEmpty
     retention_days: int = Field(default=365, ge=30, le=730)
     entra_logs: bool = False
+    # Brownfield: send the logs to an existing (e.g. the SOC's central) Log Analytics workspace,
+    # given by ARM id, instead of declaring one. Its retention is then its owner's to keep.
+    existing_workspace_id: Optional[str] = None
 
 
 WORKSPACE_LEVELS = ("CAN_READ", "CAN_EDIT", "CAN_MANAGE_STAGING_VERSIONS",
@@ -590,6 +613,8 @@ class Settings(Strict):
     tags: Tags
     databricks: DatabricksAccount
     deployer: NonEmpty
+    # The read-only identity that runs `pulumi preview` for pull requests (README, CI).
+    previewer: Optional[NonEmpty] = None
     azure_databricks_app: AzureDatabricksApp = Field(default_factory=AzureDatabricksApp)
     client_app: Optional[ClientApp] = None
     groups: dict[str, Group] = Field(min_length=1)

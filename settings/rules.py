@@ -238,7 +238,8 @@ def sp_kinds(parts: Parts, fail: Fail) -> None:
                 fail(key(*path, "federation", "repository"), "must be 'owner/repository' with "
                      "no wildcards", "write the GitHub repository as e.g. contoso/ml-platform",
                      value=sp.federation.repository)
-            if sp.federation is not None and any(c in sp.federation.environment for c in "*?:"):
+            if sp.federation is not None and any(c in (sp.federation.environment or "")
+                                                 for c in "*?:"):
                 fail(key(*path, "federation", "environment"), "must name one GitHub environment",
                      "use the environment name exactly, without wildcards",
                      value=sp.federation.environment)
@@ -990,5 +991,6 @@ def no_standing_admins_in_prod(parts: Parts, fail: Fail) -> None:
                  "is not a member of any admin group", "remove the stale entry", value=member)
 
 
-# The hub-and-spoke rules live in their own module; importing it registers them.
-from settings import network_rules  # noqa: E402,F401
+# The hub-and-spoke rules, and the rules for adoption and CI, live in their own modules;
+# importing them registers them.
+from settings import network_rules, rules_adoption  # noqa: E402,F401

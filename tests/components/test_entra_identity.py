@@ -97,8 +97,11 @@ def test_federated_identities_have_one_pinned_credential_and_zero_passwords(
         assert fed is not None
         assert credentials_of(plan, PASSWORD, app) == []
         (credential,) = credentials_of(plan, FEDERATED, app)
+        # Deployers and automation: one protected environment. Only the read-only preview
+        # identity trusts pull-request workflows.
         assert credential.inputs["subject"] == (
-            f"repo:{fed.repository}:environment:{fed.environment}")
+            f"repo:{fed.repository}:pull_request" if key == settings.previewer
+            else f"repo:{fed.repository}:environment:{fed.environment}")
         assert credential.inputs["issuer"] == fed.issuer
         assert credential.inputs["audiences"] == [fed.audience]
         service_principal_of(plan, app)
