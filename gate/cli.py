@@ -10,7 +10,6 @@ Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 invalid config o
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import traceback
@@ -61,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="text output: also show what is new or changed since the stack file at "
                         "this git revision (e.g. origin/main)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.add_argument("--resolved-config", help="the stack's resolved config (`pulumi config "
+                   "--json --open --show-secrets=false`) when its values come from Pulumi ESC")
+    from gate.version import __version__
+
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
 
@@ -150,26 +154,11 @@ def _failure_report(args: argparse.Namespace, out: TextIO, code: int, kind: str,
         sys.stderr.write(term.block(f"gate: could not write the error report: {exc}") + "\n")
 
 
-def _check_environment(settings: Settings) -> None:
-    """The Databricks authentication the program will choose must be an Azure one (exit 2)."""
-    from components.providers import AZURE_AUTH_TYPES, databricks_auth_type
-    from settings.secrets import mask
-
-    try:
-        databricks_auth_type(settings)
-    except ValueError:
-        value = os.environ.get("DATABRICKS_AUTH_TYPE", "")
-        raise UsageError(
-            f"DATABRICKS_AUTH_TYPE={mask(value)} is not an Azure authentication type; "
-            f"this project never uses personal access tokens",
-            key="DATABRICKS_AUTH_TYPE",
-            fix=f"unset it or set one of: {', '.join(AZURE_AUTH_TYPES)}") from None
-
-
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress) -> int:
     from gate.capture import capture, plan_kept
+    from gate.esc import read_stack
     from gate.trace import trace
-    from settings.load import read_stack_file
+    from settings.environment import check_environment
 
     stack_file = Path(args.stack_file) if args.stack_file else ROOT / f"Pulumi.{args.stack}.yaml"
     if not stack_file.exists():
@@ -177,8 +166,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
         raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}",
                          key="stack", fix=f"use one of: {', '.join(stacks)}, or --stack-file")
     progress.say(f"loading settings from {stack_file.name}")
-    settings, raw = read_stack_file(stack_file, args.stack)
-    _check_environment(settings)
+    check_environment()
+    settings, raw = read_stack(stack_file, args.stack,
+                               Path(args.resolved_config) if args.resolved_config else None)
     progress.say("running the program under mocks (preview)")
     plan = capture(args.stack, raw)
     trace(plan.resources, settings)

@@ -27,7 +27,6 @@ from gate.escape import jsondoc, terminal
 from gate.escape import markdown as md
 from gate.trace import trace
 from settings import Settings, SettingsError
-from settings.load import read_stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +63,12 @@ def rights_of(report: AccessReport) -> dict[tuple[str, str], tuple[str, ...]]:
 
 
 def diff_reports(base: AccessReport, head: AccessReport) -> list[Change]:
-    a, b = rights_of(base), rights_of(head)
+    return diff_rights(rights_of(base), rights_of(head))
+
+
+def diff_rights(a: dict[tuple[str, str], tuple[str, ...]],
+                b: dict[tuple[str, str], tuple[str, ...]]) -> list[Change]:
+    """Changes from rights ``a`` to rights ``b``, both keyed (principal, subject)."""
     changes = []
     for key in sorted(set(a) | set(b)):
         before, after = a.get(key, ()), b.get(key, ())
@@ -209,8 +213,10 @@ def compare_with_base(rev: str, stack: str, stack_file: Path, head_settings: Set
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(name).name
         path.write_text(text, encoding="utf-8")
+        from gate.esc import read_stack  # as the gate reads it (values from Pulumi ESC)
+
         try:
-            settings, raw = read_stack_file(path, stack)
+            settings, raw = read_stack(path, stack)
         except SettingsError as exc:
             return BaseComparison(rev, error=f"the stack file at {rev} has "
                                   f"{len(exc.problems)} configuration problem(s)")
@@ -223,6 +229,12 @@ def compare_with_base(rev: str, stack: str, stack_file: Path, head_settings: Set
     access = diff_reports(build_access_report(settings, plan),
                           build_access_report(head_settings, head_plan))
     return BaseComparison(rev, diff_plans(plan, head_plan), access)
+
+
+def changes_json(changes: list[Change]) -> list[dict[str, Any]]:
+    return [{"kind": c.kind, "principal": c.principal, "subject": c.subject,
+             "before": list(c.before), "after": list(c.after), "highlighted": c.highlighted,
+             "newProductionRights": list(c.new_production_rights)} for c in changes]
 
 
 def report_for(spec: str) -> AccessReport:
@@ -241,7 +253,9 @@ def report_for(spec: str) -> AccessReport:
 
 
 def _report(stack: str, path: Path) -> AccessReport:
-    settings, raw = read_stack_file(path, stack)
+    from gate.esc import read_stack  # a stack whose values come from Pulumi ESC says so
+
+    settings, raw = read_stack(path, stack)
     plan = capture(stack, raw)
     trace(plan.resources, settings)
     return build_access_report(settings, plan)
@@ -272,10 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(terminal.block(f"gate.diff: {exc}") + "\n")
         return 2
     if args.format == "json":
-        doc: list[dict[str, Any]] = [
-            {"kind": c.kind, "principal": c.principal, "subject": c.subject,
-             "before": list(c.before), "after": list(c.after), "highlighted": c.highlighted,
-             "newProductionRights": list(c.new_production_rights)} for c in changes]
+        doc: list[dict[str, Any]] = changes_json(changes)
         doc += [{"kind": "easier-access", "principal": e.group, "subject": "membership",
                  "before": [e.before], "after": [e.after], "highlighted": True,
                  "newProductionRights": [], "reasons": list(e.reasons)} for e in easier]

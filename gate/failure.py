@@ -224,7 +224,7 @@ def _artifact(stack_file: Path | None, root: Path) -> tuple[str, str]:
 
 
 def _line(text: str, key: str) -> int:
-    if not text or ":" not in key or key.startswith("-"):  # not a config key
+    if not text or ":" not in key or key.startswith(("-", "env:")):  # not a config key
         return 1
     from gate.locate import line_of
 

@@ -50,6 +50,14 @@ def render_text(doc: dict[str, Any], findings: list[Finding] | None, *,
     width = max((len(t) for t in doc["summary"]["byType"]), default=0)
     for token, count in doc["summary"]["byType"].items():
         lines.append(_clip(f"  {term.line(token).ljust(width)}  {count:>4}"))
+    if doc.get("lookups"):
+        lines.append("")
+        lines.append("Lookups (reads of existing objects, no resource; by provider):")
+        for lk in doc["lookups"]:
+            args = ", ".join(f"{k}={_short(v)}" for k, v in sorted(lk["args"].items()))
+            lines.extend(_wrap(term.line(f"{lk['token'].split(':')[-1]}  via "
+                                         f"{_provider_name(lk['provider'])}  ({args})"),
+                               "  ", "      "))
     lines.append("")
     lines.append("Stack outputs:")
     for name, value in doc["outputs"].items():
@@ -232,3 +240,14 @@ def _wrap(text: str, first: str, rest: str | None = None) -> list[str]:
 
 def _clip(text: str) -> str:
     return text if len(text) <= WIDTH else text[: WIDTH - 3] + "..."
+
+
+def _provider_name(ref: str) -> str:
+    """A provider reference (``<urn>::<id>``) -> the provider's name, e.g. databricks-account."""
+    urn = ref.split("::")
+    return urn[-2] if len(urn) >= 2 else (ref or "default provider")
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -157,20 +157,26 @@ def test_ignored_option_combinations_are_refused(argv: list[str], named: str) ->
     assert "[gate" not in err  # refused before any work
 
 
-def test_bad_databricks_auth_type_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_databricks_auth_type_is_exit_2_with_a_report(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DATABRICKS_AUTH_TYPE", "pat")
-    code, out, err = run("dev", "--no-policies", "-q")
+    out_file = tmp_path / "gate.sarif"
+    code, out, err = run("dev", "--format", "sarif", "--output", str(out_file), "-q")
     assert code == 2 and out == ""
-    assert "DATABRICKS_AUTH_TYPE='pat' is not an Azure authentication type" in err
-    assert "fix: unset it or set one of: azure-cli" in err
+    assert "env:DATABRICKS_AUTH_TYPE: is not an Azure (Entra ID) authentication type" in err
     assert "Traceback" not in err
+    log = check_report("sarif", out_file.read_text(), 2)
+    assert isinstance(log, dict)
+    (result,) = log["runs"][0]["results"]
+    assert result["properties"]["configKey"] == "env:DATABRICKS_AUTH_TYPE"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
 
 
 def test_a_secret_in_databricks_auth_type_is_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABRICKS_AUTH_TYPE", TOKEN)
     code, out, err = run("dev", "--no-policies", "--format", "json", "-q")
     assert code == 2 and TOKEN not in err and TOKEN not in out
-    assert json.loads(out)["errors"][0]["key"] == "DATABRICKS_AUTH_TYPE"
+    assert json.loads(out)["errors"][0]["key"] == "env:DATABRICKS_AUTH_TYPE"
 
 
 def test_text_starts_with_the_verdict_and_marks_mock_ids() -> None:
