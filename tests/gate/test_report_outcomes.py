@@ -189,7 +189,8 @@ def test_text_starts_with_the_verdict_and_marks_mock_ids() -> None:
     outputs = {line.strip().split(":", 1)[0]: line for line in
                lines[lines.index("Stack outputs:"):] if ":" in line}
     assert outputs["clientAppClientId"].endswith("(mock)")
-    assert outputs["ml-engineers"].endswith("(mock)")  # groupObjectIds.ml-engineers
+    group_ids = lines[lines.index("  groupObjectIds:") + 1]
+    assert group_ids.startswith("    ") and group_ids.endswith("(mock)")
     assert outputs["workspaceUrl"].endswith("(mock)")
     assert not outputs["tenantId"].endswith("(mock)")  # from the config, not invented
     assert "(mock)" in out and "invented by the offline mock" in out
