@@ -9,6 +9,7 @@ references are turned into ids or URNs, as the engine does before calling an ana
 from __future__ import annotations
 
 import asyncio
+import atexit
 import gc
 import json
 import math
@@ -176,8 +177,25 @@ def _collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # Switched back on as is, the collector would at once scan everything the program
+        # allocated (one young generation of millions of objects), then again as it ages:
+        # freeze it instead, as plan_kept() would right after.
+        gc.freeze()
         if enabled:
             gc.enable()
+
+
+def _freeze_at_exit() -> None:
+    """Leave the heap to the operating system at exit instead of a last full collection.
+
+    A gate process ends right after its report; the interpreter's final collection would
+    traverse the whole captured plan (over a second at a few thousand resources) only to find
+    nothing the process exit does not free anyway.
+    """
+    gc.freeze()
+
+
+atexit.register(_freeze_at_exit)
 
 
 @contextmanager
