@@ -133,7 +133,7 @@ def install_secret_markers() -> None:
     so a future SDK upgrade fails loudly instead of silently flagging every secret.
     """
     current = getattr(_policy, "deserialize_properties", None)
-    if current is deserialize_marking_secrets:
+    if current is deserialize_marking_secrets or current is _installed_reuse():
         return
     if current is not _ORIGINAL_DESERIALIZE:
         raise ImportError(
@@ -141,6 +141,11 @@ def install_secret_markers() -> None:
             "re-verify rules/_sdk.py against the installed pulumi-policy version"
         )
     _policy.deserialize_properties = deserialize_marking_secrets
+
+
+def _installed_reuse() -> Any:
+    """:func:`deserialize_once` once defined (it wraps this hook), else None."""
+    return globals().get("deserialize_once")
 
 
 def is_unknown_sentinel(value: Any) -> bool:
@@ -175,7 +180,8 @@ def is_mapping(value: Any) -> bool:
 # calls, behind the same identity guard as :func:`install_secret_markers`:
 #
 # * ``json_format.MessageToDict`` and ``deserialize_properties`` remember their result for the
-#   message being served (by identity, for the duration of one request, per thread);
+#   message being served (by identity, for one request, per thread: the request starts when
+#   the servicer reads the stack config, below);
 # * ``unknown_checking_proxy`` returns a lazy proxy that builds the SDK's proxy on first use.
 #   The SDK's proxy copies every dict and list, so each policy still gets its own isolated
 #   view; a policy that never reads ``args.props`` (a resource rule of another type) costs no
@@ -196,10 +202,6 @@ from pulumi.runtime import config as _runtime_config
 _ORIGINAL_PROXY = _proxy.unknown_checking_proxy
 _ORIGINAL_MESSAGE_TO_DICT = _json_format.MessageToDict
 _ORIGINAL_GET_CONFIG_ENV = _runtime_config.get_config_env
-_ORIGINAL_SERVICER_METHODS = {
-    name: getattr(_policy._PolicyAnalyzerServicer, name)  # noqa: SLF001
-    for name in ("Analyze", "AnalyzeStack", "Remediate")
-}
 _REQUEST = _threading.local()
 
 
@@ -275,7 +277,13 @@ _CONFIG_ENV: list[tuple[str, dict[str, Any]]] = []
 
 
 def config_env_once() -> dict[str, Any]:
-    """``pulumi.runtime.get_config_env()``, parsed once per distinct ``PULUMI_CONFIG`` value."""
+    """``pulumi.runtime.get_config_env()``, parsed once per distinct ``PULUMI_CONFIG`` value.
+
+    The servicer calls it first thing in every ``Analyze``, ``AnalyzeStack`` and ``Remediate``
+    (``_configure_runtime_settings``), so it also opens the request's memo: what the previous
+    request on this thread remembered is released here.
+    """
+    _REQUEST.memo = {}
     text = _os.environ.get("PULUMI_CONFIG")
     if text is None:
         return {}
@@ -284,28 +292,13 @@ def config_env_once() -> dict[str, Any]:
     return dict(_CONFIG_ENV[0][1])
 
 
-def _serving(method: Any) -> Any:
-    def serve(self: Any, request: Any, context: Any) -> Any:
-        previous = _request_memo()
-        _REQUEST.memo = {}
-        try:
-            return method(self, request, context)
-        finally:
-            _REQUEST.memo = previous
-
-    serve.__name__ = method.__name__
-    serve.__wrapped__ = method  # type: ignore[attr-defined]
-    return serve
-
-
 def install_request_reuse() -> None:
     """Install the per-request reuse described above (idempotent).
 
     Raises ImportError when the installed pulumi-policy or pulumi no longer has the names this
     relies on, so an SDK upgrade fails loudly (re-verify against the new servicer first).
     """
-    servicer = _policy._PolicyAnalyzerServicer  # noqa: SLF001
-    if getattr(servicer.Analyze, "__wrapped__", None) is _ORIGINAL_SERVICER_METHODS["Analyze"]:
+    if _policy.unknown_checking_proxy is lazy_unknown_checking_proxy:
         return
     install_secret_markers()
     expected = (
@@ -326,5 +319,3 @@ def install_request_reuse() -> None:
     _policy.deserialize_properties = deserialize_once
     _policy.unknown_checking_proxy = lazy_unknown_checking_proxy
     _pulumi_runtime.get_config_env = config_env_once  # type: ignore[assignment]
-    for name, method in _ORIGINAL_SERVICER_METHODS.items():
-        setattr(servicer, name, _serving(method))
