@@ -74,7 +74,7 @@ def _rounds(kinds: dict[str, tuple[list[str], Path]], repeat: int) -> dict[str, 
         for name in order:
             argv, cwd = kinds[name]
             runs[name].append(_timed(argv, cwd))
-            print(f"  round {round_ + 1} {name:9} wall {runs[name][-1]['wall']:6.2f} s  "
+            print(f"  round {round_ + 1} {name:12} wall {runs[name][-1]['wall']:6.2f} s  "
                   f"cpu {runs[name][-1]['cpu']:6.2f} s", flush=True)
     return runs
 
@@ -100,7 +100,15 @@ def _print(summary: dict[str, Any], against: str) -> None:
         ratio = "" if name == against else (
             f"  / {against}: wall {s['wall_ratio']} (rounds {s['wall_ratio_median_of_rounds']}),"
             f" cpu {s['cpu_ratio']} (rounds {s['cpu_ratio_median_of_rounds']})")
-        print(f"  {name:9} median wall {s['wall']:6.2f} s  cpu {s['cpu']:6.2f} s{ratio}")
+        print(f"  {name:12} median wall {s['wall']:6.2f} s  cpu {s['cpu']:6.2f} s{ratio}")
+
+
+def _baselines(a: argparse.Namespace) -> list[tuple[str, Path]]:
+    found = []
+    for given in a.baseline:
+        name, _, folder = given.rpartition("=")
+        found.append((name or "baseline", Path(folder)))
+    return found
 
 
 def synthetic(a: argparse.Namespace) -> dict[str, Any]:
@@ -117,8 +125,8 @@ def synthetic(a: argparse.Namespace) -> dict[str, Any]:
               f"service principals -> {dumped['resources']} resources", flush=True)
         kinds = {"gate": (_gate(ROOT, "prod", stack_file), ROOT),
                  "floor": ([sys.executable, "-m", "bench.floor", str(dump_file)], ROOT)}
-        if a.baseline:
-            kinds["baseline"] = (_gate(Path(a.baseline), "prod", stack_file), Path(a.baseline))
+        for name, base in _baselines(a):
+            kinds[name] = (_gate(base, "prod", stack_file), base)
         runs = _rounds(kinds, a.repeat)
         result = {"resources": dumped["resources"], **_summary(runs, "floor")}
         if a.memory:
@@ -146,10 +154,9 @@ def everyday(a: argparse.Namespace) -> dict[str, Any]:
         kinds = {"sdk": ([sys.executable, "-c", script], ROOT),
                  "gate dev": (_gate(ROOT, "dev", None), ROOT),
                  "gate prod": (_gate(ROOT, "prod", None), ROOT)}
-        if a.baseline:
-            base = Path(a.baseline)
-            kinds["base dev"] = (_gate(base, "dev", None), base)
-            kinds["base prod"] = (_gate(base, "prod", None), base)
+        for name, base in _baselines(a):
+            kinds[f"{name} dev"] = (_gate(base, "dev", None), base)
+            kinds[f"{name} prod"] = (_gate(base, "prod", None), base)
         runs = _rounds(kinds, a.repeat)
     result = _summary(runs, "sdk")
     _print(result, "sdk")
@@ -164,7 +171,8 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--everyday", action="store_true",
                    help="gate dev and gate prod against the bare SDK imports")
-    p.add_argument("--baseline", help="another checkout whose gate runs in the same rounds")
+    p.add_argument("--baseline", action="append", default=[], metavar="[NAME=]DIR",
+                   help="another checkout whose gate runs in the same rounds (repeatable)")
     p.add_argument("--memory", action="store_true", help="also measure peak memory (one run)")
     p.add_argument("--json", help="also write the results to this file")
     a = p.parse_args()
