@@ -150,7 +150,7 @@ def everyday(a: argparse.Namespace) -> dict[str, Any]:
         import pickle
 
         modules = pickle.loads(dump_file.read_bytes())["modules"]
-        script = "import importlib\nfor m in %r:\n    importlib.import_module(m)\n" % modules
+        script = f"import importlib\nfor m in {modules!r}:\n    importlib.import_module(m)\n"
         kinds = {"sdk": ([sys.executable, "-c", script], ROOT),
                  "gate dev": (_gate(ROOT, "dev", None), ROOT),
                  "gate prod": (_gate(ROOT, "prod", None), ROOT)}

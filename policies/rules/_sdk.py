@@ -26,9 +26,16 @@ credential). The remediation path (``proxy_secrets=True``) is left untouched.
 
 from __future__ import annotations
 
+import json as _json
+import os as _os
+import threading as _threading
 from collections.abc import Mapping
+from types import SimpleNamespace as _Namespace
 from typing import Any
 
+import pulumi.runtime as _pulumi_runtime
+from google.protobuf import json_format as _json_format
+from pulumi.runtime import config as _runtime_config
 from pulumi_policy import deserialize as _deserialize
 from pulumi_policy import policy as _policy
 from pulumi_policy import proxy as _proxy
@@ -189,15 +196,6 @@ def is_mapping(value: Any) -> bool:
 # * ``pulumi.runtime.get_config_env`` parses ``PULUMI_CONFIG`` once per distinct value.
 #
 # Remediation (``proxy_secrets=True``) is never memoized: remediations may rewrite properties.
-
-import json as _json
-import os as _os
-import threading as _threading
-from types import SimpleNamespace as _Namespace
-
-import pulumi.runtime as _pulumi_runtime
-from google.protobuf import json_format as _json_format
-from pulumi.runtime import config as _runtime_config
 
 _ORIGINAL_PROXY = _proxy.unknown_checking_proxy
 _ORIGINAL_MESSAGE_TO_DICT = _json_format.MessageToDict

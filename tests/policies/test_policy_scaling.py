@@ -134,11 +134,12 @@ def _random_identity_stack(rnd: random.Random) -> list[PolicyResource]:
             add(rules.DB_PERMISSION_ASSIGNMENT, props,
                 maybe_dep(rnd.choice(["principalId", "servicePrincipalName"])))
         elif kind == 1:
-            add(rules.DB_ENTITLEMENTS, {"servicePrincipalId": rnd.choice(names),
-                                        "allowClusterCreate": True}, maybe_dep("servicePrincipalId"))
+            add(rules.DB_ENTITLEMENTS,
+                {"servicePrincipalId": rnd.choice(names), "allowClusterCreate": True},
+                maybe_dep("servicePrincipalId"))
         elif kind == 2:
-            entries = [{"servicePrincipalName": rnd.choice(names), "permissionLevel": "CAN_MANAGE"}
-                       for _ in range(rnd.randint(0, 3))]
+            entries = [{"servicePrincipalName": rnd.choice(names),
+                        "permissionLevel": "CAN_MANAGE"} for _ in range(rnd.randint(0, 3))]
             add(rules.DB_PERMISSIONS, {"accessControls": entries if rnd.random() < 0.9
                                        else UNKNOWN_STRING_VALUE}, maybe_dep("accessControls"))
         elif kind == 3:
