@@ -26,6 +26,8 @@ credential). The remediation path (``proxy_secrets=True``) is left untouched.
 
 from __future__ import annotations
 
+import functools as _functools
+import inspect as _inspect
 import json as _json
 import os as _os
 import threading as _threading
@@ -193,7 +195,9 @@ def is_mapping(value: Any) -> bool:
 #   The SDK's proxy copies every dict and list, so each policy still gets its own isolated
 #   view; a policy that never reads ``args.props`` (a resource rule of another type) costs no
 #   copy at all;
-# * ``pulumi.runtime.get_config_env`` parses ``PULUMI_CONFIG`` once per distinct value.
+# * ``pulumi.runtime.get_config_env`` parses ``PULUMI_CONFIG`` once per distinct value;
+# * ``signature`` (``inspect.signature``, which the servicer calls on ``pulumi.runtime.Settings``
+#   in every request to see whether it takes an organization) is computed once per callable.
 #
 # Remediation (``proxy_secrets=True``) is never memoized: remediations may rewrite properties.
 
@@ -290,6 +294,12 @@ def config_env_once() -> dict[str, Any]:
     return dict(_CONFIG_ENV[0][1])
 
 
+@_functools.lru_cache(maxsize=64)
+def signature_once(obj: Any) -> _inspect.Signature:
+    """``inspect.signature``, once per callable (signatures are immutable)."""
+    return _inspect.signature(obj)
+
+
 def install_request_reuse() -> None:
     """Install the per-request reuse described above (idempotent).
 
@@ -305,6 +315,7 @@ def install_request_reuse() -> None:
          "pulumi_policy.policy.unknown_checking_proxy"),
         (_pulumi_runtime.get_config_env is _ORIGINAL_GET_CONFIG_ENV,
          "pulumi.runtime.get_config_env"),
+        (_policy.signature is _inspect.signature, "pulumi_policy.policy.signature"),
     )
     for ok, name in expected:
         if not ok:
@@ -317,3 +328,4 @@ def install_request_reuse() -> None:
     _policy.deserialize_properties = deserialize_once
     _policy.unknown_checking_proxy = lazy_unknown_checking_proxy
     _pulumi_runtime.get_config_env = config_env_once  # type: ignore[assignment]
+    _policy.signature = signature_once  # type: ignore[assignment]

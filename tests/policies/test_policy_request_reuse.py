@@ -8,6 +8,7 @@ not change what the next one sees), unknowns and secrets still behave as before.
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -59,6 +60,8 @@ def test_the_reuse_is_what_the_servicer_calls() -> None:
     assert sdk_policy.json_format.MessageToDict is _sdk.message_to_dict_once
     assert sdk_policy.deserialize_properties is _sdk.deserialize_once
     assert sdk_policy.unknown_checking_proxy is _sdk.lazy_unknown_checking_proxy
+    assert sdk_policy.signature is _sdk.signature_once
+    assert _sdk.signature_once(_sdk.config_env_once) == inspect.signature(_sdk.config_env_once)
 
 
 def test_each_policy_gets_its_own_view_of_the_properties() -> None:
