@@ -13,6 +13,7 @@ import json
 import pickle
 import resource
 import sys
+import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,9 +72,13 @@ def dump(stack_file: Path, target: Path) -> dict[str, float]:
 
     _, raw = read_stack_file(stack_file, "prod")
     plan = capture("prod", raw)
-    modules = sorted(name for name in sys.modules
+    # The SDK modules whose code ran: azure-native registers hundreds of submodules lazily
+    # (importlib.util.LazyLoader) and only executes those the program touches; a lazy module
+    # still waiting is not a plain module yet.
+    modules = sorted(name for name, module in list(sys.modules.items())
                      if name.split(".")[0] in ("pulumi", "pulumi_azure_native", "pulumi_azuread",
-                                               "pulumi_databricks"))
+                                               "pulumi_databricks")
+                     and type(module) is types.ModuleType)
     target.write_bytes(pickle.dumps({
         "resources": plan.resources, "raw_config": raw, "modules": modules,
         "stack_config": config_for_runtime(raw)[0]}))
