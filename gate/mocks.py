@@ -158,6 +158,37 @@ def _registered_model(c: Context) -> tuple[str, dict[str, Any]]:
     return full, {"fullName": full, "owner": "deployer"}
 
 
+def _guid(c: Context) -> tuple[str, dict[str, Any]]:
+    """Entitlement management objects (catalogs, packages, policies): the Graph object id."""
+    return _uuid(c.seed, "id"), {}
+
+
+def _catalog_resource(c: Context) -> tuple[str, dict[str, Any]]:
+    """The provider's id ``{catalogId}/{resourceOriginId}``."""
+    return f"{c.inputs.get('catalogId', 'unknown')}/{c.inputs.get('resourceOriginId', 'unknown')}", {}
+
+
+def _package_resource(c: Context) -> tuple[str, dict[str, Any]]:
+    """``{accessPackageId}/{roleId}_{scopeId}/{resourceOriginId}/{accessType}``."""
+    package = c.inputs.get("accessPackageId", "unknown")
+    origin = str(c.inputs.get("catalogResourceAssociationId", "unknown")).rpartition("/")[2]
+    role_scope = f"{_uuid(c.seed, 'role')}_{_uuid(c.seed, 'scope')}"
+    return f"{package}/{role_scope}/{origin}/{c.inputs.get('accessType', 'Member')}", {}
+
+
+def _group_role_policy(c: Context) -> tuple[str, dict[str, Any]]:
+    """``Group_{groupId}_{policyId}``, as Graph names a group's role management policy."""
+    return (f"Group_{c.inputs.get('groupId', 'unknown')}_{_uuid(c.seed, 'policy')}",
+            {"displayName": "Group", "description": "Group"})
+
+
+def _pim_schedule(c: Context) -> tuple[str, dict[str, Any]]:
+    """``{groupId}_{member|owner}_{principalId}``, as Graph names a PIM for groups schedule."""
+    rid = "_".join(str(c.inputs.get(k, "unknown"))
+                   for k in ("groupId", "assignmentType", "principalId"))
+    return rid, {"status": "Provisioned"}
+
+
 MOCK_OUTPUTS: dict[str, OutputFn] = {
     "azure-native:resources:ResourceGroup": _rg,
     "azure-native:network:VirtualNetwork": _arm("Microsoft.Network", "virtualNetworks", "virtualNetworkName"),
@@ -165,6 +196,7 @@ MOCK_OUTPUTS: dict[str, OutputFn] = {
     "azure-native:network:Subnet": _nested("Microsoft.Network", "virtualNetworks", "virtualNetworkName", "subnets", "subnetName"),
     "azure-native:network:PrivateEndpoint": _arm("Microsoft.Network", "privateEndpoints", "privateEndpointName"),
     "azure-native:network:PrivateDnsZoneGroup": _nested("Microsoft.Network", "privateEndpoints", "privateEndpointName", "privateDnsZoneGroups", "privateDnsZoneGroupName"),
+    "azure-native:network:VirtualNetworkPeering": _nested("Microsoft.Network", "virtualNetworks", "virtualNetworkName", "virtualNetworkPeerings", "virtualNetworkPeeringName"),
     "azure-native:privatedns:PrivateZone": _arm("Microsoft.Network", "privateDnsZones", "privateZoneName"),
     "azure-native:privatedns:VirtualNetworkLink": _nested("Microsoft.Network", "privateDnsZones", "privateZoneName", "virtualNetworkLinks", "virtualNetworkLinkName"),
     "azure-native:databricks:Workspace": _arm("Microsoft.Databricks", "workspaces", "workspaceName", _workspace_extra),
@@ -184,6 +216,13 @@ MOCK_OUTPUTS: dict[str, OutputFn] = {
     "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant": _delegated_grant,
     "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": _federated_credential,
     "azuread:index/groupMember:GroupMember": _group_member,
+    "azuread:index/accessPackageCatalog:AccessPackageCatalog": _guid,
+    "azuread:index/accessPackage:AccessPackage": _guid,
+    "azuread:index/accessPackageAssignmentPolicy:AccessPackageAssignmentPolicy": _guid,
+    "azuread:index/accessPackageResourceCatalogAssociation:AccessPackageResourceCatalogAssociation": _catalog_resource,
+    "azuread:index/accessPackageResourcePackageAssociation:AccessPackageResourcePackageAssociation": _package_resource,
+    "azuread:index/groupRoleManagementPolicy:GroupRoleManagementPolicy": _group_role_policy,
+    "azuread:index/privilegedAccessGroupEligibilitySchedule:PrivilegedAccessGroupEligibilitySchedule": _pim_schedule,
     "databricks:index/group:Group": _databricks_numeric,
     "databricks:index/servicePrincipal:ServicePrincipal": _databricks_numeric,
     "databricks:index/mlflowModel:MlflowModel": _mlflow_model,
@@ -255,15 +294,23 @@ class TypeAwareMocks(pulumi.runtime.Mocks):
 
     def __init__(self, subscription_id: str = "00000000-0000-0000-0000-000000000000") -> None:
         self.subscription_id = subscription_id
+        # provider id -> the subscription an azure-native provider is scoped to (a resource's
+        # ARM id carries its provider's subscription, e.g. the hub's for front-end endpoints)
+        self._provider_subscriptions: dict[str, str] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
         if args.typ.startswith("pulumi:providers:"):
-            return _uuid("provider", args.name), state
+            pid = _uuid("provider", args.name)
+            if args.inputs.get("subscriptionId"):
+                self._provider_subscriptions[pid] = str(args.inputs["subscriptionId"])
+            return pid, state
         fn = MOCK_OUTPUTS.get(_unversioned(args.typ))
         if fn is None:
             return f"{args.name}-id", state
-        rid, computed = fn(Context(args, self.subscription_id))
+        provider_id = (args.provider or "").rpartition("::")[2]
+        subscription = self._provider_subscriptions.get(provider_id, self.subscription_id)
+        rid, computed = fn(Context(args, subscription))
         state.update(computed)
         return rid, state
 

@@ -3,7 +3,9 @@
 Components name children ``<component>-<config key>[-<suffix>]`` (STYLE.md: child names from
 the component name and a stable key), so a resource's logical name and type family identify
 its config entry. Resources that no map entry produced point at their section
-(``workspace``, ``network``, ``audit``, ``signInApp``, ``conditionalAccess``).
+(``workspace``, ``network``, ``audit``, ``conditionalAccess``). The sign-in components
+(:data:`_SIGN_IN_PREFIXES`) name their children after their section, so their resources point at
+``azureDatabricksApp`` (or the additional assignment that produced them) and ``clientApp``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ _FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
                 r"permissionAssignment):"), ("groups", "servicePrincipals")),
     (re.compile(r"^azuread:index/(application|servicePrincipal|applicationPassword|"
                 r"applicationFederatedIdentityCredential|appRoleAssignment|"
-                r"servicePrincipalDelegatedPermissionGrant):"), ("servicePrincipals", "signInApp")),
+                r"servicePrincipalDelegatedPermissionGrant):"), ("servicePrincipals",)),
     (re.compile(r"^azure-native:managedidentity(/[^:]+)?:"), ("servicePrincipals",)),
     (re.compile(r"^azure-native:keyvault(/[^:]+)?:"), ("servicePrincipals",)),
     (re.compile(r"^databricks:index/servicePrincipal:"), ("servicePrincipals",)),
@@ -29,6 +31,12 @@ _FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
      ("models",)),
     # USE_CATALOG / USE_SCHEMA grants are per principal, shared by the models that need them.
     (re.compile(r"^databricks:index/grant:"), ("groups", "servicePrincipals")),
+    (re.compile(r"^azuread:index/(accessPackage|accessPackageAssignmentPolicy|"
+                r"accessPackageResourceCatalogAssociation|"
+                r"accessPackageResourcePackageAssociation):"), ("governance.accessPackages",)),
+    (re.compile(r"^azuread:index/accessPackageCatalog:"), ("governance",)),
+    (re.compile(r"^azuread:index/(groupRoleManagementPolicy|"
+                r"privilegedAccessGroupEligibilitySchedule):"), ("governance.privilegedAccess",)),
     (re.compile(r"^azuread:index/namedLocation:"), ("conditionalAccess.namedLocations",)),
     (re.compile(r"^azuread:index/conditionalAccessPolicy:"), ("conditionalAccess",)),
     (re.compile(r"^azure-native:(network|privatedns)(/[^:]+)?:"), ("network",)),
@@ -37,12 +45,39 @@ _FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
 ]
 
 
+# child-name prefix of a sign-in component -> its config section (the names __main__.py gives
+# components/azure_databricks_app.py and components/client_app.py)
+_SIGN_IN_PREFIXES = (("azure-databricks-app", "azureDatabricksApp"), ("client-app", "clientApp"))
+
+
+def _sign_in_key(name: str, settings: Settings) -> str:
+    """The config key of a sign-in component's child, or "" when ``name`` is not one."""
+    for prefix, section in _SIGN_IN_PREFIXES:
+        if name != prefix and not name.startswith(prefix + "-"):
+            continue
+        if section == "azureDatabricksApp":
+            extra = name[len(prefix + "-assign-"):] if name.startswith(prefix + "-assign-") else ""
+            if extra in settings.azure_databricks_app.additional_assignments:
+                return f"{PROJECT}:{section}.additionalAssignments.{extra}"
+            if extra:
+                return f"{PROJECT}:{section}.requireAssignment"
+        return f"{PROJECT}:{section}"
+    return ""
+
+
+# Children of the workspace that network.hub declares (components/private_network.py names).
+_HUB_NAME = re.compile(r"-(hub|peering)-")
+
+
 def _maps(settings: Settings) -> dict[str, list[str]]:
+    gov = settings.governance
     return {
         "groups": list(settings.groups),
         "servicePrincipals": list(settings.service_principals),
         "models": list(settings.models),
         "conditionalAccess.namedLocations": list(settings.conditional_access.named_locations),
+        "governance.accessPackages": list(gov.access_packages) if gov else [],
+        "governance.privilegedAccess": list(gov.privileged_access) if gov else [],
     }
 
 
@@ -80,12 +115,19 @@ def trace(resources: list[CapturedResource], settings: Settings) -> None:
     for res in resources:
         if res.type.startswith("pulumi:providers:"):
             continue
+        if res.type.startswith("azuread:"):
+            sign_in = _sign_in_key(res.name, settings)
+            if sign_in:
+                res.source_key = sign_in
+                continue
         if res.type not in families:
             families[res.type] = next(
                 (sections for pattern, sections in _FAMILIES if pattern.match(res.type)), None)
         sections = families[res.type]
         if sections is not None:
             res.source_key = _match(res.name, sections, maps, index)
+            if sections in (("network",), ("workspace",)) and _HUB_NAME.search(res.name):
+                res.source_key = f"{PROJECT}:network.hub"
 
 
 def _match(name: str, sections: tuple[str, ...], maps: dict[str, list[str]],
@@ -103,5 +145,5 @@ def _match(name: str, sections: tuple[str, ...], maps: dict[str, list[str]],
                 best, best_rank = f"{PROJECT}:{section}.{segment}", rank
     if best:
         return best
-    section = sections[-1] if sections[-1] in ("signInApp",) else sections[0]
+    section = sections[0]
     return "" if section in maps else f"{PROJECT}:{section}"

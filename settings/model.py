@@ -140,13 +140,39 @@ class DatabricksAccount(Strict):
                        "azure-client-secret"] = "azure-cli"
 
 
-class SignInApp(Strict):
-    """The Entra app registration users sign in to Databricks through (OIDC)."""
+class AzureDatabricksAssignment(Strict):
+    """A further principal assigned to the Azure Databricks enterprise app, with the reason."""
+
+    object_id: Uuid
+    principal_type: Literal["group", "user", "servicePrincipal"] = "group"
+    reason: NonEmpty
+
+
+class AzureDatabricksApp(Strict):
+    """The tenant's Azure Databricks enterprise app (first-party app 2ff814a6-...).
+
+    ``requireAssignment: true`` adopts the tenant's Azure Databricks service principal, sets
+    ``appRoleAssignmentRequired`` and assigns every mapped group, every automation identity, the
+    break-glass groups and ``additionalAssignments``. This is TENANT-WIDE: nobody else in the
+    tenant gets a token for Azure Databricks, in any workspace. Off (the default), the enterprise
+    app is only looked up and never changed.
+    """
+
+    require_assignment: bool = False
+    additional_assignments: dict[str, AzureDatabricksAssignment] = Field(default_factory=dict)
+
+
+class ClientApp(Strict):
+    """An OAuth client of our own tools that call Azure Databricks on behalf of signed-in users.
+
+    Public client (``publicClient``: desktop/CLI tools, loopback redirect per RFC 8252) or
+    single-page app (``singlePageApplication``); authorization code + PKCE, never a secret.
+    """
 
     display_name: NonEmpty
+    platform: Literal["publicClient", "singlePageApplication"]
     redirect_uris: list[str] = Field(min_length=1)
     owners: list[Uuid] = Field(min_length=1)
-    logout_url: Optional[str] = None
 
 
 class Group(Strict):
@@ -214,26 +240,158 @@ class NamedLocation(Strict):
     trusted: bool = True
 
 
+class RecordedExclusion(Strict):
+    """A group excluded from every conditional access policy besides break-glass, and why."""
+
+    object_id: Uuid
+    reason: NonEmpty
+
+
 class ConditionalAccess(Strict):
-    """Conditional access for the Databricks sign-in app and the Azure Databricks app."""
+    """Conditional access for Azure Databricks and the client app.
+
+    ``outsideTrustedLocations`` uses the trusted named locations: ``block`` refuses sign-in from
+    anywhere else, ``requireCompliantDevice`` asks for a compliant device there, ``none`` adds
+    no location policy (and then no named location may be declared: it would be unused).
+    """
 
     state: Literal["enabled", "enabledForReportingButNotEnforced", "disabled"]
     break_glass_group_object_ids: list[Uuid] = Field(default_factory=list)
     named_locations: dict[str, NamedLocation] = Field(default_factory=dict)
     require_compliant_device: bool = False
-    require_trusted_location: bool = False
-    block_legacy_authentication: bool = True
+    outside_trusted_locations: Literal["none", "block", "requireCompliantDevice"] = "none"
     sign_in_frequency_hours: Optional[int] = Field(default=None, ge=1, le=720)
+    recorded_exclusions: dict[str, RecordedExclusion] = Field(default_factory=dict)
+
+    @property
+    def excluded_group_object_ids(self) -> list[str]:
+        """Break-glass groups first, then the recorded exclusions (each id once)."""
+        ids = list(self.break_glass_group_object_ids)
+        for exclusion in self.recorded_exclusions.values():
+            if exclusion.object_id not in ids:
+                ids.append(exclusion.object_id)
+        return ids
+
+
+# --- hub-and-spoke (transit) networking ----------------------------------------------------
+
+PRIVATE_DNS_ZONE = "privatelink.azuredatabricks.net"
+_ARM_RG = r"(?P<rg>[-\w.()]{0,89}[-\w()])"
+_ARM_SUB = r"/subscriptions/(?P<sub>[0-9a-fA-F-]{36})/resourceGroups/" + _ARM_RG
+# ARM ids are case-insensitive in their fixed segments; names keep their own rules.
+_SUBNET_ID = re.compile(
+    _ARM_SUB + r"/providers/Microsoft\.Network/virtualNetworks/"
+    r"(?P<vnet>[A-Za-z0-9](?:[\w.-]{0,62}\w)?)"
+    r"/subnets/(?P<subnet>[A-Za-z0-9](?:[\w.-]{0,78}\w)?)$",
+    re.IGNORECASE)
+_ZONE_ID = re.compile(
+    _ARM_SUB + r"/providers/Microsoft\.Network/privateDnsZones/(?P<zone>[^/]+)$", re.IGNORECASE)
+
+
+def _subnet_id(value: str) -> str:
+    match = _SUBNET_ID.match(value)
+    if match is None or not _is_uuid(match["sub"]):
+        raise ValueError(
+            "is not the ARM resource id of a subnet; copy it from the subnet's Properties blade, "
+            "e.g. /subscriptions/<uuid>/resourceGroups/<rg>/providers/Microsoft.Network/"
+            "virtualNetworks/<vnet>/subnets/<subnet>")
+    return value
+
+
+def _zone_id(value: str) -> str:
+    match = _ZONE_ID.match(value)
+    if match is None or not _is_uuid(match["sub"]):
+        raise ValueError(
+            "is not the ARM resource id of a private DNS zone, e.g. /subscriptions/<uuid>/"
+            f"resourceGroups/<rg>/providers/Microsoft.Network/privateDnsZones/{PRIVATE_DNS_ZONE}")
+    if match["zone"].casefold() != PRIVATE_DNS_ZONE:
+        raise ValueError(
+            f"names the zone '{match['zone']}', but Azure Databricks private endpoints register "
+            f"in {PRIVATE_DNS_ZONE}; give the id of your central {PRIVATE_DNS_ZONE} zone")
+    return value
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+SubnetId = Annotated[str, AfterValidator(_subnet_id)]
+PrivateDnsZoneId = Annotated[str, AfterValidator(_zone_id)]
+
+
+class HubPeering(Strict):
+    """VNet peering between the workspace VNet (spoke) and the hub.
+
+    The spoke side is always declared. The hub side lives in the hub's resource group (often in
+    the connectivity subscription) and belongs to the platform team: it is declared here only
+    with ``declareHubSide: true``; otherwise it is a manual step (``manualSteps``).
+    """
+
+    allow_forwarded_traffic: bool = False
+    use_remote_gateways: bool = False
+    declare_hub_side: bool = False
+
+
+class Hub(Strict):
+    """The existing hub/transit VNet that users, runners and the deployer reach the workspace from.
+
+    ``frontEndSubnetId``: the hub subnet for the front-end ``databricks_ui_api`` endpoint (and
+    the ``browser_authentication`` one). ``privateDnsZoneId``: an existing central
+    ``privatelink.azuredatabricks.net`` zone; without it the stack declares the zone in
+    ``dnsResourceGroupName`` and links it to the hub VNet. ``endpointResourceGroupName``: where
+    the front-end endpoints are created (default: the hub subnet's resource group); a private
+    endpoint lives in its subnet's subscription.
+    """
+
+    front_end_subnet_id: SubnetId
+    private_dns_zone_id: Optional[PrivateDnsZoneId] = None
+    dns_resource_group_name: Optional[str] = None
+    endpoint_resource_group_name: Optional[str] = None
+    peering: Optional[HubPeering] = None
+
+    def _part(self, name: str) -> str:
+        match = _SUBNET_ID.match(self.front_end_subnet_id)
+        assert match is not None  # validated above
+        return match[name]
+
+    @property
+    def subscription_id(self) -> str:
+        return str(UUID(self._part("sub")))
+
+    @property
+    def resource_group_name(self) -> str:
+        return self._part("rg")
+
+    @property
+    def virtual_network_name(self) -> str:
+        return self._part("vnet")
+
+    @property
+    def virtual_network_id(self) -> str:
+        """The hub VNet's ARM id: the subnet id without ``/subnets/<name>``."""
+        return self.front_end_subnet_id[: self.front_end_subnet_id.lower().rindex("/subnets/")]
+
+    @property
+    def endpoint_resource_group(self) -> str:
+        return self.endpoint_resource_group_name or self.resource_group_name
 
 
 class Network(Strict):
-    """VNet injection. Subnets are /26 or larger, as Azure Databricks requires."""
+    """VNet injection. Subnets are /26 or larger, as Azure Databricks requires.
+
+    ``privateEndpointSubnetCidr`` holds the back-end endpoint; ``hub`` the front-end ones.
+    """
 
     vnet_name: NonEmpty
     address_space: Cidr
     public_subnet_cidr: Cidr
     private_subnet_cidr: Cidr
     private_endpoint_subnet_cidr: Optional[Cidr] = None
+    hub: Optional[Hub] = None
 
 
 class PrivateLink(Strict):
@@ -306,6 +464,100 @@ class Provisioning(Strict):
     scim_service_principal_object_id: Optional[Uuid] = None
 
 
+# --- Entra ID Governance: self-service access packages and PIM for groups --------------
+# Wire values Microsoft Graph and the azuread provider accept (azuread 6.11 docstrings):
+# assignment review recurrence, reviewer types, timeout behaviour, and the PIM activation window.
+REVIEW_FREQUENCIES = ("weekly", "monthly", "quarterly", "halfyearly", "annual")
+REVIEW_PERIOD_DAYS = {"weekly": 7, "monthly": 28, "quarterly": 90, "halfyearly": 182,
+                      "annual": 365}
+REVIEW_TIMEOUT_BEHAVIOURS = ("keepAccess", "removeAccess", "acceptAccessRecommendation")
+# Longest assignment an access package may grant, per environment (prod stricter).
+ACCESS_DURATION_CEILING_DAYS = {"dev": 365, "prod": 90}
+# Longest PIM activation per environment; Entra allows at most one day (P1D).
+ACTIVATION_CEILING_HOURS = {"dev": 24, "prod": 8}
+
+
+class Requestors(Strict):
+    """Who may request an access package: members of some groups, or every member user."""
+
+    scope: Literal["groups", "all-members"]
+    group_object_ids: list[Uuid] = Field(default_factory=list)
+
+
+class ApprovalStage(Strict):
+    """One approval stage. With no approver groups, the group's owners approve."""
+
+    approver_group_object_ids: list[Uuid] = Field(default_factory=list)
+    requestor_manager: bool = False
+    timeout_days: int = Field(default=14, ge=1, le=14)
+    approver_justification_required: bool = True
+
+
+class Approval(Strict):
+    required: bool = True
+    stages: list[ApprovalStage] = Field(default_factory=lambda: [ApprovalStage()],
+                                        min_length=1, max_length=2)
+
+
+class AccessReviewSettings(Strict):
+    """Periodic review of the package's assignments (an Entra access review)."""
+
+    frequency: Literal["weekly", "monthly", "quarterly", "halfyearly", "annual"] = "quarterly"
+    reviewers: Literal["owners", "self", "manager"] = "owners"
+    on_no_response: Literal["keepAccess", "removeAccess",
+                            "acceptAccessRecommendation"] = "removeAccess"
+    duration_days: int = Field(default=14, ge=1, le=180)
+
+
+class AccessPackage(Strict):
+    """Self-service access to one mapped group through an access package and its policy."""
+
+    description: Optional[NonEmpty] = None
+    requestors: Requestors
+    approval: Approval = Field(default_factory=Approval)
+    justification_required: bool = True
+    duration_days: int = Field(ge=1, le=3660)
+    review: Optional[AccessReviewSettings] = None
+
+
+class PrivilegedAccess(Strict):
+    """Just-in-time membership of an admin group (PIM for groups)."""
+
+    eligible_group_object_id: Uuid
+    max_activation_hours: int = Field(default=8, ge=1, le=24)
+    justification_required: bool = True
+    mfa_required: bool = True
+    activation_approver_group_object_ids: list[Uuid] = Field(default_factory=list)
+
+
+def access_duration_ceiling(environment: str, governance: Optional[Governance]) -> int:
+    """The longest assignment an access package may grant in this stack."""
+    ceiling = ACCESS_DURATION_CEILING_DAYS[environment]
+    if governance is not None and governance.max_duration_days is not None:
+        return min(ceiling, governance.max_duration_days)
+    return ceiling
+
+
+class AccessCatalog(Strict):
+    display_name: NonEmpty
+    description: NonEmpty
+
+
+class Governance(Strict):
+    """Entra ID Governance, opt-in per stack (needs Entra ID Governance or P2 licences).
+
+    ``accessPackages`` and ``privilegedAccess`` are keyed by group keys.
+    ``standingAdminMembers`` records, by object id, why a member sits permanently in an admin
+    group (prod refuses one without a reason).
+    """
+
+    catalog: Optional[AccessCatalog] = None
+    max_duration_days: Optional[int] = Field(default=None, ge=1, le=3660)
+    access_packages: dict[str, AccessPackage] = Field(default_factory=dict)
+    privileged_access: dict[str, PrivilegedAccess] = Field(default_factory=dict)
+    standing_admin_members: dict[Uuid, NonEmpty] = Field(default_factory=dict)
+
+
 class ReplacementLock(Strict):
     """The last-deployed values of the properties that force a workspace replacement."""
 
@@ -327,7 +579,8 @@ class Settings(Strict):
     tags: Tags
     databricks: DatabricksAccount
     deployer: NonEmpty
-    sign_in_app: SignInApp
+    azure_databricks_app: AzureDatabricksApp = Field(default_factory=AzureDatabricksApp)
+    client_app: Optional[ClientApp] = None
     groups: dict[str, Group] = Field(min_length=1)
     service_principals: dict[str, ServicePrincipal] = Field(default_factory=dict)
     conditional_access: ConditionalAccess
@@ -337,6 +590,7 @@ class Settings(Strict):
     models: dict[str, Model] = Field(default_factory=dict)
     provisioning: Provisioning = Field(default_factory=Provisioning)
     replacement_lock: Optional[ReplacementLock] = None
+    governance: Optional[Governance] = None
     scim_token_set: bool = False
 
     # --- derived views used by components and reports ---

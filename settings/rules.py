@@ -11,18 +11,26 @@ import ipaddress
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from settings.errors import Problem
 from settings.model import (
+    ACCESS_DURATION_CEILING_DAYS,
+    ACTIVATION_CEILING_HOURS,
     AZURE_NAME,
     MODEL_NAME_PATTERNS,
     PROJECT,
+    REVIEW_PERIOD_DAYS,
     SLUG,
     UC_IDENT,
     UC_PRIVILEGES,
     WORKSPACE_LEVELS,
+    AzureDatabricksApp,
+    ClientApp,
+    AccessPackage,
     ConditionalAccess,
     Environment,
+    Governance,
     Group,
     Model,
     Network,
@@ -30,7 +38,9 @@ from settings.model import (
     Role,
     ServicePrincipal,
     Workspace,
+    access_duration_ceiling,
 )
+from settings.sign_in import azure_databricks_assignees
 
 Fail = Callable[..., None]
 Parts = dict[str, Any]
@@ -209,9 +219,6 @@ def break_glass(parts: Parts, fail: Fail) -> None:
              f"conditional access is '{ca.state}' but no break-glass group is excluded: a "
              "misconfigured policy could lock every administrator out of the tenant",
              "add the object id of your emergency-access group to breakGlassGroupObjectIds")
-    if ca.require_trusted_location and not ca.named_locations:
-        fail(key("conditionalAccess", "requireTrustedLocation"), "requires a trusted location but "
-             "no namedLocations are declared", "declare at least one named location")
 
 
 # --- identities -------------------------------------------------------------------------
@@ -260,13 +267,157 @@ def sp_kinds(parts: Parts, fail: Fail) -> None:
                      "use the OIDC issuer URL of your cluster", value=fc.issuer)
 
 
-@rule("sign_in_app")
-def redirect_uris(parts: Parts, fail: Fail) -> None:
-    for i, uri in enumerate(parts["sign_in_app"].redirect_uris):
-        if not uri.startswith("https://") or "*" in uri:
-            fail(key("signInApp", "redirectUris", str(i)), "redirect URIs must be HTTPS and "
-                 "without wildcards", "use the exact https:// address of the workspace callback",
-                 value=uri)
+# --- sign-in: the Azure Databricks enterprise app and the client app ----------------------
+
+# Loopback hosts a native client may redirect to over plain http (RFC 8252, section 7.3); Entra
+# accepts http:// for localhost redirect URIs only (learn.microsoft.com, "Redirect URI (reply
+# URL) restrictions and limitations": https except localhost; at most 256 characters and 256
+# URIs; no ! $ ' ( ) , ; in a URI).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+MAX_REDIRECT_URI_LENGTH = 256
+MAX_REDIRECT_URIS = 256
+_REDIRECT_FORBIDDEN = set("!$'(),;")
+# Azure Databricks hosts: workspaces (adb-*.azuredatabricks.net) and the account console. The
+# Azure Databricks first-party app signs users in to them; a client of ours never redirects there.
+DATABRICKS_DOMAIN = "azuredatabricks.net"
+
+
+def redirect_uri_problem(uri: str) -> tuple[str, str] | None:
+    """(what is wrong, how to fix it) for a client-app redirect URI; None when acceptable."""
+    try:
+        parts = urlsplit(uri)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return ("is not a URI", "write an absolute https:// URI")
+    if len(uri) > MAX_REDIRECT_URI_LENGTH:
+        return (f"is {len(uri)} characters long; Entra accepts at most "
+                f"{MAX_REDIRECT_URI_LENGTH}", "use a shorter callback path")
+    if _REDIRECT_FORBIDDEN & set(uri):
+        return ("contains a character Entra refuses in redirect URIs (! $ ' ( ) , ;)",
+                "remove it from the callback path")
+    if "*" in uri:
+        return ("contains a wildcard; Entra matches redirect URIs exactly",
+                "register each exact redirect URI")
+    if parts.fragment or "#" in uri:
+        return ("contains a fragment, which OAuth 2.0 forbids in a redirect URI",
+                "remove the '#...' part")
+    if host == DATABRICKS_DOMAIN or host.endswith("." + DATABRICKS_DOMAIN):
+        return ("points at an Azure Databricks host: people sign in to a workspace through "
+                "Microsoft's Azure Databricks app, never through this client app",
+                "use the redirect URI of your own tool (e.g. https://ml-portal.example.com/auth "
+                "or http://localhost for a desktop tool)")
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return None
+    return ("must be https://, or http:// on a loopback address for a native client (RFC 8252)",
+            "use https://<your tool>/<callback>, or http://localhost / http://127.0.0.1")
+
+
+@rule("client_app")
+def client_app_redirect_uris(parts: Parts, fail: Fail) -> None:
+    app: ClientApp = parts["client_app"]
+    seen: set[str] = set()
+    if len(app.redirect_uris) > MAX_REDIRECT_URIS:
+        fail(key("clientApp", "redirectUris"), f"lists {len(app.redirect_uris)} URIs; Entra "
+             f"accepts at most {MAX_REDIRECT_URIS} per application", "remove unused ones")
+    for i, uri in enumerate(app.redirect_uris):
+        path = key("clientApp", "redirectUris", str(i))
+        problem = redirect_uri_problem(uri)
+        if problem is not None:
+            fail(path, problem[0], problem[1], value=uri)
+        if uri.casefold() in seen:
+            fail(path, "is listed twice", "list each redirect URI once", value=uri)
+        seen.add(uri.casefold())
+
+
+@rule("azure_databricks_app", "groups", "service_principals")
+def azure_databricks_assignments(parts: Parts, fail: Fail) -> None:
+    """With assignment required, the operators and the break-glass groups must be assigned."""
+    app: AzureDatabricksApp = parts["azure_databricks_app"]
+    groups: dict[str, Group] = parts["groups"]
+    sps: dict[str, ServicePrincipal] = parts["service_principals"]
+    ca: ConditionalAccess | None = parts.get("conditional_access")
+    base = ("azureDatabricksApp",)
+    for k in app.additional_assignments:
+        if not SLUG.match(k):
+            fail(key(*base, "additionalAssignments", k), "is not a valid map key: keys become "
+                 "resource names", "use lower-case letters, digits and '-' (e.g. 'bi-service')",
+                 value=k)
+        elif k in groups or k in sps or k.startswith("break-glass-"):
+            fail(key(*base, "additionalAssignments", k), "uses the key of a group, a service "
+                 "principal or a break-glass assignment", "choose another key", value=k)
+    if not app.require_assignment:
+        if app.additional_assignments:
+            fail(key(*base, "additionalAssignments"), "lists principals to assign, but "
+                 "requireAssignment is false, so nothing would be assigned",
+                 "set `requireAssignment: true`, or remove additionalAssignments")
+        return
+    assigned = {a.key for a in azure_databricks_assignees(groups, sps, ca, app)}
+    admins = [k for k, g in groups.items() if g.role is Role.ADMIN]
+    if not admins:
+        fail(key(*base, "requireAssignment"), "would leave every administrator without an "
+             "Azure Databricks token: no group has role 'admin'",
+             "set `role: admin` on the platform administrators' group", value=True)
+    for k in admins:
+        if k not in assigned:
+            fail(key(*base, "requireAssignment"), f"would not assign the admin group '{k}'",
+                 "give it a role so it is mapped and assigned", value=True)
+    deployer = parts.get("deployer")
+    if deployer is not None and deployer not in assigned:
+        fail(key(*base, "requireAssignment"), f"would leave the deployer '{deployer}' out: it "
+             "would lose its Azure Databricks token and could not apply the next change",
+             "set `deployer` to a key of servicePrincipals (it is then assigned)", value=True)
+    if ca is not None and not ca.break_glass_group_object_ids:
+        fail(key(*base, "requireAssignment"), "requires assignment but no break-glass group is "
+             "configured, so the emergency-access accounts could not reach Azure Databricks",
+             "add your emergency-access group to conditionalAccess.breakGlassGroupObjectIds",
+             value=True)
+    ids: dict[str, str] = {oid: "conditionalAccess.breakGlassGroupObjectIds"
+                           for oid in (ca.break_glass_group_object_ids if ca else [])}
+    for k, extra in app.additional_assignments.items():
+        if extra.object_id in ids:
+            fail(key(*base, "additionalAssignments", k, "objectId"), f"is already assigned "
+                 f"through {ids[extra.object_id]}", "remove the duplicate",
+                 value=extra.object_id)
+        ids[extra.object_id] = f"azureDatabricksApp.additionalAssignments.{k}"
+
+
+@rule("conditional_access")
+def named_locations_used(parts: Parts, fail: Fail) -> None:
+    """Every declared named location is used by a policy; a location policy has a location."""
+    ca: ConditionalAccess = parts["conditional_access"]
+    base = ("conditionalAccess",)
+    for k, loc in ca.named_locations.items():
+        if ca.outside_trusted_locations == "none":
+            fail(key(*base, "namedLocations", k), "is declared but no policy uses it "
+                 "(outsideTrustedLocations is 'none')", "set `outsideTrustedLocations: block` "
+                 "(or requireCompliantDevice) to use it, or remove the location")
+        elif not loc.trusted:
+            fail(key(*base, "namedLocations", k, "trusted"), "an untrusted location is used by "
+                 "no policy: only trusted locations are exempted from the "
+                 "outsideTrustedLocations policy", "mark it `trusted: true`, or remove it",
+                 value=False)
+    if ca.outside_trusted_locations != "none" and not any(
+            loc.trusted for loc in ca.named_locations.values()):
+        fail(key(*base, "outsideTrustedLocations"), "applies outside the trusted locations, "
+             "but no named location is trusted, so it would apply everywhere",
+             "declare a named location with `trusted: true`, or set "
+             "`outsideTrustedLocations: none`", value=ca.outside_trusted_locations)
+
+
+@rule("conditional_access")
+def recorded_exclusions(parts: Parts, fail: Fail) -> None:
+    """Exclusions besides break-glass are keyed, have a reason and are not break-glass twice."""
+    ca: ConditionalAccess = parts["conditional_access"]
+    for k, exclusion in ca.recorded_exclusions.items():
+        path = ("conditionalAccess", "recordedExclusions", k)
+        if not SLUG.match(k):
+            fail(key(*path), "is not a valid map key", "use lower-case letters, digits and '-'",
+                 value=k)
+        if exclusion.object_id in ca.break_glass_group_object_ids:
+            fail(key(*path, "objectId"), "is a break-glass group, which every policy excludes "
+                 "already", "remove this recorded exclusion", value=exclusion.object_id)
 
 
 # A user-assigned managed identity's resource name (it is also its Entra display name), and
@@ -597,3 +748,165 @@ def unity_catalog_needs_account_groups(parts: Parts, fail: Fail) -> None:
                      "`databricks.identityMode: workspace` groups are workspace-local and cannot "
                      "be granted Unity Catalog privileges", "use `identityMode: account`, or "
                      "grant this model to service principals only", value=principal)
+
+
+# --- Entra ID Governance: access packages and just-in-time admin -------------------------
+
+# Requestor scopes that open a package to (nearly) everyone in or outside the tenant.
+_GOV = ("governance",)
+
+
+def _failed(parts: Parts, section: str) -> bool:
+    return section in parts.get("_failed", ())
+
+
+@rule("governance", "groups", "environment")
+def governance_access_packages(parts: Parts, fail: Fail) -> None:
+    """One package per requestable mapped group, within the environment's limits."""
+    gov: Governance = parts["governance"]
+    groups: dict[str, Group] = parts["groups"]
+    env = parts["environment"].value
+    prod = _is_prod(parts)
+    ceiling = ACCESS_DURATION_CEILING_DAYS[env]
+    if gov.max_duration_days is not None and gov.max_duration_days > ceiling:
+        fail(key(*_GOV, "maxDurationDays"), f"exceeds the {env} ceiling of {ceiling} days",
+             f"use at most {ceiling} (the ceiling can only be lowered per stack)",
+             value=gov.max_duration_days)
+    limit = access_duration_ceiling(env, gov)
+    for k, pkg in gov.access_packages.items():
+        path = (*_GOV, "accessPackages", k)
+        group = groups.get(k)
+        if group is None:
+            fail(key(*path), "names an undeclared group", "use a key of groups: "
+                 f"{', '.join(sorted(groups))}", value=k)
+            continue
+        if group.role is None:
+            fail(key(*path), "the group is not mapped into Databricks (it has no role), so "
+                 "there is nothing to request", f"set `groups.{k}.role`, or remove the package",
+                 value=k)
+        elif group.role is Role.ADMIN:
+            fail(key(*path), "an admin group is never requestable: admins get in just in time "
+                 "through PIM", f"remove it and declare `governance.privilegedAccess.{k}`",
+                 value=k)
+        _requestors(pkg, path, fail)
+        _approval(pkg, path, prod, fail)
+        if pkg.duration_days > limit:
+            fail(key(*path, "durationDays"), f"exceeds the {env} ceiling of {limit} days",
+                 f"use at most {limit} days (requestors can ask again, or extend, before "
+                 "expiry)", value=pkg.duration_days)
+        if prod and not pkg.justification_required:
+            fail(key(*path, "justificationRequired"), "prod requests must carry a business "
+                 "justification for the approvers and the audit trail",
+                 "set `justificationRequired: true`", value=False)
+        _review(pkg, path, prod, fail)
+
+
+def _requestors(pkg: AccessPackage, path: tuple[str, ...], fail: Fail) -> None:
+    req = pkg.requestors
+    if req.scope == "groups" and not req.group_object_ids:
+        fail(key(*path, "requestors", "groupObjectIds"), "scope 'groups' needs at least one "
+             "group whose members may request", "list the object ids of the requesting groups, "
+             "or use `scope: all-members`")
+    if req.scope == "all-members" and req.group_object_ids:
+        fail(key(*path, "requestors", "groupObjectIds"), "scope 'all-members' takes no groups",
+             "remove groupObjectIds, or use `scope: groups`", value=req.group_object_ids)
+    if req.scope == "all-members" and not pkg.approval.required:
+        fail(key(*path, "approval", "required"), "every member of the tenant could join this "
+             "group without anyone approving", "set `approval.required: true`, or narrow "
+             "`requestors` to `scope: groups`", value=False)
+
+
+def _approval(pkg: AccessPackage, path: tuple[str, ...], prod: bool, fail: Fail) -> None:
+    if prod and not pkg.approval.required:
+        fail(key(*path, "approval", "required"), "requestable access in prod must be approved",
+             "set `approval.required: true` (the group's owners approve by default)",
+             value=False)
+
+
+def _review(pkg: AccessPackage, path: tuple[str, ...], prod: bool, fail: Fail) -> None:
+    review = pkg.review
+    if review is None:
+        if prod:
+            fail(key(*path, "review"), "prod access must be reviewed periodically",
+                 "add `review: {frequency: quarterly, reviewers: owners, "
+                 "onNoResponse: removeAccess}`")
+        return
+    if prod and review.on_no_response != "removeAccess":
+        fail(key(*path, "review", "onNoResponse"), "in prod, access nobody vouches for must "
+             "go", "set `onNoResponse: removeAccess`", value=review.on_no_response)
+    period = REVIEW_PERIOD_DAYS[review.frequency]
+    if review.duration_days >= period:
+        fail(key(*path, "review", "durationDays"), f"a {review.frequency} review must finish "
+             f"before the next one starts ({period} days)", f"use fewer than {period} days",
+             value=review.duration_days)
+
+
+@rule("governance", "groups", "environment")
+def governance_privileged_access(parts: Parts, fail: Fail) -> None:
+    """PIM for groups: only admin groups, within the activation ceiling; every prod admin group."""
+    gov: Governance = parts["governance"]
+    groups: dict[str, Group] = parts["groups"]
+    env = parts["environment"].value
+    prod = _is_prod(parts)
+    ceiling = ACTIVATION_CEILING_HOURS[env]
+    ca = parts.get("conditional_access")
+    break_glass = {i.lower() for i in (ca.break_glass_group_object_ids if ca else [])}
+    for k, pim in gov.privileged_access.items():
+        path = (*_GOV, "privilegedAccess", k)
+        group = groups.get(k)
+        if group is None:
+            fail(key(*path), "names an undeclared group", "use the key of an admin group: "
+                 f"{', '.join(sorted(g for g, v in groups.items() if v.role is Role.ADMIN))}",
+                 value=k)
+            continue
+        if group.role is not Role.ADMIN:
+            fail(key(*path), "just-in-time membership is for admin groups only", "request "
+                 f"other groups through `governance.accessPackages.{k}`", value=k)
+        if pim.max_activation_hours > ceiling:
+            fail(key(*path, "maxActivationHours"), f"exceeds the {env} ceiling of {ceiling} "
+                 "hours", f"use at most {ceiling}", value=pim.max_activation_hours)
+        if prod and not pim.justification_required:
+            fail(key(*path, "justificationRequired"), "prod activations must say why",
+                 "set `justificationRequired: true`", value=False)
+        if prod and not pim.mfa_required:
+            fail(key(*path, "mfaRequired"), "prod activations must be confirmed with MFA",
+                 "set `mfaRequired: true`", value=False)
+        if pim.eligible_group_object_id.lower() in break_glass:
+            fail(key(*path, "eligibleGroupObjectId"), "is a break-glass group: emergency "
+                 "access must never depend on a PIM activation", "name the day-to-day "
+                 "administrators' group; keep break-glass accounts permanent and outside PIM",
+                 value=pim.eligible_group_object_id)
+    if prod:
+        for k, group in groups.items():
+            if group.role is Role.ADMIN and k not in gov.privileged_access:
+                fail(key(*_GOV, "privilegedAccess"), f"admin group '{k}' has no just-in-time "
+                     "access: in prod admins get in through PIM, not standing membership",
+                     f"add `privilegedAccess.{k}: {{eligibleGroupObjectId: <group of "
+                     "eligible admins>}}`")
+
+
+@rule("groups", "environment")
+def no_standing_admins_in_prod(parts: Parts, fail: Fail) -> None:
+    """Prod admin groups have no permanent members unless each is recorded with a reason."""
+    if not _is_prod(parts) or _failed(parts, "governance"):
+        return
+    gov: Governance | None = parts.get("governance")
+    recorded = {m.lower() for m in (gov.standing_admin_members if gov else {})}
+    admin_members: set[str] = set()
+    for k, group in parts["groups"].items():
+        if group.role is not Role.ADMIN:
+            continue
+        for i, member in enumerate(group.members):
+            admin_members.add(member.lower())
+            if member.lower() not in recorded:
+                fail(key("groups", k, "members", str(i)), "is a standing member of a prod "
+                     "admin group", "remove it (admins activate through PIM), or record why "
+                     f"under `governance.standingAdminMembers.{member}: <reason>`", value=member)
+    for member in (gov.standing_admin_members if gov else {}):
+        if member.lower() not in admin_members:
+            fail(key(*_GOV, "standingAdminMembers", member), "records a reason for someone who "
+                 "is not a member of any admin group", "remove the stale entry", value=member)
+
+
+# The hub-and-spoke rules live in their own module; importing it registers them.
+from settings import network_rules  # noqa: E402,F401
