@@ -73,6 +73,7 @@ def replay() -> None:
             parent=made.get(res.parent), provider=provider if res.custom else None,
             protect=res.protect or None,
             delete_before_replace=res.delete_before_replace or None,
+            retain_on_delete=res.retain_on_delete or None,
             depends_on=[made[urn] for urn in res.dependencies if urn in made] or None)
         props = _inputs(res.inputs)
         if res.type.startswith("pulumi:providers:"):

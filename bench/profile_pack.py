@@ -32,11 +32,12 @@ def main() -> None:
     sys.path[:0] = [str(ROOT), str(ROOT / "policies")]
     os.environ.update({"PULUMI_PROJECT": "databricks-ml-entra", "PULUMI_STACK": "prod",
                        "PULUMI_DRY_RUN": "true"})
+    from pulumi.runtime.proto import analyzer_pb2
+    from pulumi_policy import policy as sdk_policy
+
     from gate.analyzer import PolicyPackSession, _config_environment, _struct
     from gate.capture import Plan
     from gate.evaluate import stack_resource
-    from pulumi.runtime.proto import analyzer_pb2
-    from pulumi_policy import policy as sdk_policy
 
     os.environ.update(_config_environment(dump["stack_config"]))
     captured: list[Any] = []

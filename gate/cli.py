@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
                         "takes longer than this (exit 3, naming the policy that was running; "
                         "default 900)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.add_argument("--resolved-config", help="the stack's resolved config (`pulumi config "
+                   "--json --open --show-secrets=false`) when its values come from Pulumi ESC")
+    from gate.version import __version__
+
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
 
@@ -103,15 +108,18 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress) -> int:
     from gate.capture import capture, plan_kept
+    from gate.esc import read_stack
     from gate.trace import trace
-    from settings.load import read_stack_file
+    from settings.environment import check_environment
 
     stack_file = Path(args.stack_file) if args.stack_file else ROOT / f"Pulumi.{args.stack}.yaml"
     if not stack_file.exists():
         stacks = sorted(p.name[7:-5] for p in ROOT.glob("Pulumi.*.yaml"))
         raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}")
     progress.say(f"loading settings from {stack_file.name}")
-    settings, raw = read_stack_file(stack_file, args.stack)
+    check_environment()
+    settings, raw = read_stack(stack_file, args.stack,
+                               Path(args.resolved_config) if args.resolved_config else None)
     with _pack_started(args, progress, settings, raw) as started:
         progress.say("running the program under mocks (preview)")
         plan = capture(args.stack, raw)

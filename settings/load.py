@@ -200,6 +200,9 @@ def raw_from_pulumi_config() -> dict[str, Any]:
 def load_from_pulumi() -> Settings:
     import pulumi
 
+    from settings.environment import check_environment
+
+    check_environment()
     stack = pulumi.get_stack()
     return parse(raw_from_pulumi_config(), stack=stack, source=f"Pulumi.{stack}.yaml")
 

@@ -71,6 +71,9 @@ INTERACTIVE_ENTITLEMENTS = (
     "workspaceAccess", "databricksSqlAccess", "allowClusterCreate", "allowInstancePoolCreate",
 )
 CREATION_ENTITLEMENTS = ("allowClusterCreate", "allowInstancePoolCreate")
+# The one access entitlement an agent needs to call the workspace APIs of the models it may
+# execute (every principal needs at least one access entitlement to use a workspace at all).
+AGENT_ENTITLEMENTS = frozenset({"workspaceAccess"})
 # An agent reads models: CAN_READ on workspace objects, EXECUTE on Unity Catalog models (plus
 # the USE_CATALOG / USE_SCHEMA it needs to reach them, which grant nothing by themselves).
 AGENT_ACL_LEVELS = frozenset({"CAN_READ"})
@@ -80,7 +83,7 @@ AUTOMATION_FORBIDDEN = frozenset({"ADMIN", "CAN_MANAGE", "MANAGE", "ALL_PRIVILEG
 ROLE_LIMITS = {
     "agent": (
         "an agent may hold only CAN_READ and EXECUTE (with USE_CATALOG/USE_SCHEMA to reach "
-        "the model), no workspace ADMIN and no interactive entitlements"
+        "the model), no workspace ADMIN and no entitlement but workspace access"
     ),
     "automation": (
         "automation may not hold ADMIN, CAN_MANAGE, MANAGE, ALL_PRIVILEGES or cluster/pool "
@@ -216,6 +219,14 @@ class Principal:
     sp_anchors: frozenset[str]  # URNs of its Databricks service principals
     sp_ids: frozenset[str]  # known Databricks ids of those service principals (lower case)
     application_ids: frozenset[str]  # known application (client) ids (lower case)
+
+    @property
+    def id_anchors(self) -> frozenset[str]:
+        """What a Databricks principal id of this identity is computed from: its Databricks
+        service principals, or, with automatic identity management (no such resource; the id
+        comes from the account's external-principal lookup by the identity's object id), the
+        identity itself."""
+        return self.sp_anchors or self.anchors
 
 
 def _depends_on_any(resource: PolicyResource, prop: str, urns: Iterable[str]) -> bool:
@@ -392,23 +403,23 @@ def _rights(resources: Sequence[PolicyResource], principal: Principal,
     anchors, names = ("dep", principal.anchors), ("name", principal.application_ids)
     rights: list[Right] = []
     assignments = of_type(resources, DB_MWS_PERMISSION_ASSIGNMENT, DB_PERMISSION_ASSIGNMENT)
-    candidate = keep("assignment", ("principalId:dep", principal.sp_anchors),
+    candidate = keep("assignment", ("principalId:dep", principal.id_anchors),
                      ("principalId:name", principal.sp_ids),
                      ("servicePrincipalName:dep", principal.anchors),
                      ("servicePrincipalName:name", principal.application_ids))
     for assignment in filter(candidate, assignments):
-        by_id = _names(assignment, "principalId", principal.sp_anchors, principal.sp_ids)
+        by_id = _names(assignment, "principalId", principal.id_anchors, principal.sp_ids)
         by_name = peek(assignment.props, "servicePrincipalName") is not None and _names(
             assignment, "servicePrincipalName", principal.anchors, principal.application_ids)
         if by_id or by_name:
             rights += [Right("workspace", str(p).upper(), assignment)
                        for p in read_all(assignment.props, "permissions") or []]
     holders = [sp for sp in principals if sp.urn in principal.sp_anchors]
-    candidate = keep("entitlements", ("servicePrincipalId:dep", principal.sp_anchors),
+    candidate = keep("entitlements", ("servicePrincipalId:dep", principal.id_anchors),
                      ("servicePrincipalId:name", principal.sp_ids))
     for entitlements in filter(candidate, of_type(resources, DB_ENTITLEMENTS)):
         if peek(entitlements.props, "servicePrincipalId") is not None and _names(
-                entitlements, "servicePrincipalId", principal.sp_anchors, principal.sp_ids):
+                entitlements, "servicePrincipalId", principal.id_anchors, principal.sp_ids):
             holders.append(entitlements)
     for holder in holders:
         rights += [Right("entitlement", flag, holder) for flag in INTERACTIVE_ENTITLEMENTS
@@ -439,7 +450,7 @@ def exceeds(role: str, right: Right) -> bool:
         return right.value == WORKSPACE_ADMIN
     if role == "agent":
         if right.kind == "entitlement":
-            return True
+            return right.value not in AGENT_ENTITLEMENTS
         allowed = AGENT_ACL_LEVELS if right.kind == "permission" else AGENT_UC_PRIVILEGES
         return right.value not in allowed
     if role == "automation":
@@ -539,8 +550,9 @@ POLICIES: list[Policy] = [
         remediation=(
             "Tag the UserAssignedIdentity with 'databricks-role' and 'purpose'; remove workspace "
             "ADMIN, entitlements, ACL levels or Unity Catalog privileges beyond that role (an "
-            "agent: CAN_READ/EXECUTE only; automation: no ADMIN, CAN_MANAGE, MANAGE, "
-            "ALL_PRIVILEGES or cluster/pool creation), or change the identity's role."
+            "agent: workspace access and CAN_READ/EXECUTE only; automation: no ADMIN, "
+            "CAN_MANAGE, MANAGE, ALL_PRIVILEGES or cluster/pool creation), or change the "
+            "identity's role."
         ),
     ),
 ]

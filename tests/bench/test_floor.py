@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow
 def _registration(res):  # type: ignore[no-untyped-def]
     return (res.type, res.name, res.custom, res.inputs, res.parent,
             res.provider.rsplit("::", 1)[0], res.protect, res.delete_before_replace,
+            res.retain_on_delete,
             sorted(res.dependencies))
 
 
