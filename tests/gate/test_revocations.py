@@ -7,7 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from gate.commands import main
+from tests.conftest import stack_document, with_legacy_model
 
 # As `databricks permissions get registered-models <id> -o json` returns it.
 LIVE_WORKSPACE_MODEL = {
@@ -32,12 +35,21 @@ LIVE_UC_MODEL = {"privilege_assignments": [
     {"principal": "legacy-scorers", "privileges": ["APPLY_TAG", "EXECUTE"]}]}
 
 
+def legacy_prod_stack(tmp_path: Path) -> Path:
+    """The prod stack with ``churn-legacy`` still in the workspace registry (both ACL kinds)."""
+    doc = stack_document("prod")
+    with_legacy_model(doc["config"])
+    path = tmp_path / "Pulumi.prod.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
 def revocations(tmp_path: Path, snapshot: Any, *extra: str) -> tuple[int, str, str]:
     path = tmp_path / "live.json"
     path.write_text(json.dumps(snapshot))
     out, err = io.StringIO(), io.StringIO()
-    code = main(["revocations", "prod", "--live", str(path), "--quiet", *extra],
-                stdout=out, stderr=err)
+    code = main(["revocations", "prod", "--stack-file", str(legacy_prod_stack(tmp_path)),
+                 "--live", str(path), "--quiet", *extra], stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
 
 
