@@ -282,8 +282,16 @@ def _capture(stack: str, raw_config: dict[str, Any], *, program: Path | None,
 
     plan = Plan(stack=stack, project=project, outputs=outputs)
     plan.resources = list(monitor.records)
-    plan.lookups = list(monitor.lookups)
+    # The SDK runs invokes on executor threads, so they reach the monitor in an order that
+    # changes from run to run; reports must not: sort them by what they read.
+    plan.lookups = sorted(monitor.lookups, key=lookup_order)
     return plan
+
+
+def lookup_order(lookup: dict[str, Any]) -> tuple[str, str, str]:
+    """A stable order for recorded lookups: token, provider, then the arguments."""
+    return (lookup["token"], lookup["provider"],
+            json.dumps(lookup["args"], sort_keys=True, default=repr))
 
 
 async def _resolve_outputs() -> dict[str, Any]:

@@ -127,3 +127,12 @@ def test_a_policy_timeout_that_is_not_a_positive_number_is_a_usage_error() -> No
         proc = gate("dev", "--policy-timeout", bad)
         assert proc.returncode == 2, bad
         assert "--policy-timeout" in proc.stderr and "positive number of seconds" in proc.stderr
+
+
+def test_lookups_are_reported_in_a_stable_order(plan_dev: Plan) -> None:
+    """Invokes reach the monitor from executor threads in a varying order: the plan sorts them,
+    so the same stack always gives the same report."""
+    from gate.capture import lookup_order
+
+    assert plan_dev.lookups
+    assert plan_dev.lookups == sorted(plan_dev.lookups, key=lookup_order)
