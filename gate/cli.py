@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 import traceback
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -51,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="print the auditor's access review instead of the plan "
                         "(formats: markdown, json, csv via --format markdown|json or --csv)")
     p.add_argument("--csv", action="store_true", help="with --access-report: CSV output")
+    p.add_argument("--policy-timeout", type=_seconds, default=900.0, metavar="SECONDS",
+                   help="stop the policy pack if its start, or its evaluation of the plan, "
+                        "takes longer than this (exit 3, naming the policy that was running; "
+                        "default 900)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.add_argument("--resolved-config", help="the stack's resolved config (`pulumi config "
                    "--json --open --show-secrets=false`) when its values come from Pulumi ESC")
@@ -58,6 +63,16 @@ def _parser() -> argparse.ArgumentParser:
 
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None,
@@ -105,16 +120,35 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
     check_environment()
     settings, raw = read_stack(stack_file, args.stack,
                                Path(args.resolved_config) if args.resolved_config else None)
-    progress.say("running the program under mocks (preview)")
-    plan = capture(args.stack, raw)
-    trace(plan.resources, settings)
-    progress.say(f"captured {len(plan.resources)} resources")
-    with plan_kept():
-        return _report(args, out, progress, settings, raw, plan, stack_file)
+    with _pack_started(args, progress, settings, raw) as started:
+        progress.say("running the program under mocks (preview)")
+        plan = capture(args.stack, raw)
+        trace(plan.resources, settings)
+        progress.say(f"captured {len(plan.resources)} resources")
+        with plan_kept():
+            return _report(args, out, progress, settings, raw, plan, stack_file, started)
+
+
+def _pack_started(args: argparse.Namespace, progress: _Progress, settings: Settings,
+                  raw: dict[str, Any]) -> Any:
+    """Start and configure the policy pack while the program runs, as the CLI does."""
+    if args.no_policies or args.access_report:
+        return nullcontext(None)
+    from gate.capture import config_for_runtime
+    from gate.evaluate import start_pack
+    from settings.model import PROJECT
+
+    config_file = Path(args.policy_pack_config) if args.policy_pack_config else (
+        Path(args.policy_pack) / "config" / f"{settings.environment.value}.json")
+    if not config_file.exists():
+        raise UsageError(f"policy config {config_file} not found")
+    progress.say(f"starting policy pack {args.policy_pack} with {config_file.name}")
+    return start_pack(Path(args.policy_pack), config_file, stack=args.stack, project=PROJECT,
+                      stack_config=config_for_runtime(raw)[0], deadline=args.policy_timeout)
 
 
 def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings: Settings,
-            raw: dict[str, Any], plan: Plan, stack_file: Path) -> int:
+            raw: dict[str, Any], plan: Plan, stack_file: Path, started: Any = None) -> int:
     """Evaluate the pack over the captured plan (unless told not to) and emit the report."""
     from gate.document import build_document
 
@@ -129,15 +163,10 @@ def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings
     if not args.no_policies:
         from gate.evaluate import evaluate
 
-        config_file = Path(args.policy_pack_config) if args.policy_pack_config else (
-            Path(args.policy_pack) / "config" / f"{settings.environment.value}.json")
-        if not config_file.exists():
-            raise UsageError(f"policy config {config_file} not found")
-        progress.say(f"evaluating policy pack {args.policy_pack} with {config_file.name}")
-        from gate.capture import config_for_runtime
-
-        policy = evaluate(plan, Path(args.policy_pack), config_file, progress=progress.say,
-                          stack_config=config_for_runtime(raw)[0])
+        progress.say(f"evaluating policy pack {args.policy_pack} with "
+                     f"{started.config_file.name}")
+        policy = evaluate(plan, started.pack_dir, started.config_file, progress=progress.say,
+                          started=started)
         progress.say(f"{len(policy.findings)} violation(s)")
 
     doc = build_document(plan, settings.environment.value, policy)
