@@ -142,9 +142,14 @@ def test_unknowns_and_secrets_behave_as_without_the_reuse() -> None:
 
 
 def test_stack_config_is_parsed_once_per_value(monkeypatch: pytest.MonkeyPatch) -> None:
-    loads = []
+    loads: list[str] = []
     real_loads = json.loads
-    monkeypatch.setattr(_sdk._json, "loads", lambda text: loads.append(text) or real_loads(text))
+
+    def counting_loads(text: str) -> Any:
+        loads.append(text)
+        return real_loads(text)
+
+    monkeypatch.setattr(_sdk._json, "loads", counting_loads)
     monkeypatch.setattr(_sdk, "_CONFIG_ENV", [])
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"p:k": "v"}))
     first = _sdk.config_env_once()

@@ -143,7 +143,8 @@ def _random_identity_stack(rnd: random.Random) -> list[PolicyResource]:
             add(rules.DB_PERMISSIONS, {"accessControls": entries if rnd.random() < 0.9
                                        else UNKNOWN_STRING_VALUE}, maybe_dep("accessControls"))
         elif kind == 3:
-            entries = [{"principal": rnd.choice(names), "privileges": ["MANAGE"]}
+            entries: list[dict[str, Any]] = [
+                {"principal": rnd.choice(names), "privileges": ["MANAGE"]}
                        for _ in range(rnd.randint(0, 3))]
             add(rules.DB_GRANTS, {"model": "a.b.c", "grants": entries}, maybe_dep("grants"))
         else:
