@@ -143,10 +143,10 @@ def _random_identity_stack(rnd: random.Random) -> list[PolicyResource]:
             add(rules.DB_PERMISSIONS, {"accessControls": entries if rnd.random() < 0.9
                                        else UNKNOWN_STRING_VALUE}, maybe_dep("accessControls"))
         elif kind == 3:
-            entries: list[dict[str, Any]] = [
+            grants: list[dict[str, Any]] = [
                 {"principal": rnd.choice(names), "privileges": ["MANAGE"]}
-                       for _ in range(rnd.randint(0, 3))]
-            add(rules.DB_GRANTS, {"model": "a.b.c", "grants": entries}, maybe_dep("grants"))
+                for _ in range(rnd.randint(0, 3))]
+            add(rules.DB_GRANTS, {"model": "a.b.c", "grants": grants}, maybe_dep("grants"))
         else:
             add(rules.DB_GRANT, {"model": "a.b.c", "principal": rnd.choice(names),
                                  "privileges": ["MANAGE"]}, maybe_dep("principal"))
