@@ -69,6 +69,7 @@ __all__ = [
     "PolicyInfo",
     "PolicyPackError",
     "PolicyPackSession",
+    "Remediation",
     "Violation",
     "load_policy_pack_config",
     "parse_policy_pack_config",
@@ -123,13 +124,45 @@ _TRACEBACK_MARKER = "Traceback (most recent call last):"
 
 # Runs ``pulumi.policy`` exactly like ``-m`` would, after routing grpc's server log (which holds
 # the traceback of a policy that raised) to stderr instead of grpc's NullHandler.
+# It also writes a marker line to stderr when each policy starts and ends, so that a policy that
+# hangs or ends the process can be named (only this diagnostic session is instrumented).
+_POLICY_MARKER = "[gate-policy] "
 _TRACEBACK_BOOTSTRAP = (
     "import logging, runpy, sys\n"
     "handler = logging.StreamHandler(sys.stderr)\n"
     "handler.setFormatter(logging.Formatter('%(message)s'))\n"
     "logging.getLogger('grpc._server').addHandler(handler)\n"
+    "from pulumi_policy import policy as _p\n"
+    "def _traced(method):\n"
+    "    def traced(self, *args, **kwargs):\n"
+    f"        sys.stderr.write({_POLICY_MARKER!r} + 'start ' + self.name + '\\n')\n"
+    "        sys.stderr.flush()\n"
+    "        try:\n"
+    "            return method(self, *args, **kwargs)\n"
+    "        finally:\n"
+    f"            sys.stderr.write({_POLICY_MARKER!r} + 'end ' + self.name + '\\n')\n"
+    "            sys.stderr.flush()\n"
+    "    return traced\n"
+    "for _cls, _name in ((_p.ResourceValidationPolicy, 'validate'),\n"
+    "                    (_p.ResourceValidationPolicy, 'remediate'),\n"
+    "                    (_p.StackValidationPolicy, 'validate')):\n"
+    "    setattr(_cls, _name, _traced(getattr(_cls, _name)))\n"
     "runpy.run_module('pulumi.policy', run_name='__main__', alter_sys=True)\n"
 )
+
+
+def running_policy(stderr: str) -> str | None:
+    """The policy a traced pack started last and did not finish (None if every one finished)."""
+    open_policies: list[str] = []
+    for line in stderr.splitlines():
+        if not line.startswith(_POLICY_MARKER):
+            continue
+        event, _, name = line[len(_POLICY_MARKER):].partition(" ")
+        if event == "start":
+            open_policies.append(name)
+        elif event == "end" and name in open_policies:
+            open_policies.remove(name)
+    return open_policies[-1] if open_policies else None
 
 # Kills the pack's process group unless told 'd' (disarm): if the gate dies, even by SIGKILL,
 # the watchdog's stdin reaches EOF and the pack goes with it.
@@ -214,6 +247,18 @@ class Violation:
     enforcement_level: EnforcementLevel
     urn: str  # the resource the CLI attributes the violation to
     severity: str = ""  # "", "low", "medium", "high" or "critical"
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """One entry of a ``Remediate`` answer: new properties, or a diagnostic (a warning)."""
+
+    policy_name: str
+    policy_pack_name: str
+    policy_pack_version: str
+    description: str
+    properties: struct_pb2.Struct | None  # the whole remediated property map, in wire form
+    diagnostic: str
 
 
 @dataclass(frozen=True)
@@ -683,6 +728,7 @@ class PolicyPackSession:
         tracebacks: bool = False,
         startup_timeout: float = 60.0,
         rpc_timeout: float = 120.0,
+        deadline: float | None = None,
     ) -> None:
         """Describe the session; nothing starts before ``__enter__``/:meth:`start`.
 
@@ -692,7 +738,11 @@ class PolicyPackSession:
         :param policy_config: the ``--policy-pack-config`` document applied at start.
         :param tracebacks: run ``pulumi.policy`` through a bootstrap that routes grpc's server
             log to stderr, so that :class:`PolicyCrash` carries the policy's traceback. Off,
-            the pack is launched exactly as the CLI does (``python -u -m pulumi.policy``).
+            the pack is launched exactly as the CLI does (``python -u -m pulumi.policy``);
+            on, each policy also marks its start and end on stderr (:func:`running_policy`).
+        :param deadline: seconds from :meth:`start` (or the last :meth:`arm_deadline`) within
+            which the session must be done: every call waits at most
+            ``min(rpc_timeout, time left)``.
         """
         self.pack_dir = Path(pack_dir).resolve()
         self.stack = stack
@@ -706,6 +756,8 @@ class PolicyPackSession:
         self._tracebacks = tracebacks
         self._startup_timeout = startup_timeout
         self._rpc_timeout = rpc_timeout
+        self._deadline_seconds = deadline
+        self._deadline_at: float | None = None
 
         self._lock = threading.RLock()
         self._exit = ExitStack()
@@ -751,6 +803,7 @@ class PolicyPackSession:
         if self._started:
             raise PolicyPackError("the session was already started")
         self._started = True
+        self.arm_deadline()
         try:
             self._start()
         except BaseException:
@@ -824,7 +877,7 @@ class PolicyPackSession:
                 start_new_session=True,
             )
 
-        deadline = time.monotonic() + self._startup_timeout
+        deadline = time.monotonic() + min(self._startup_timeout, self._time_left())
         port = self._read_port(deadline)
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_CHANNEL_OPTIONS)
         self._exit.callback(self._channel.close)
@@ -923,7 +976,7 @@ class PolicyPackSession:
     def _opening_call(self, method: str, request: Any) -> Any:
         """Make one call of the opening exchange; UNIMPLEMENTED is tolerated like the CLI."""
         try:
-            return getattr(self._stub, method)(request, timeout=self._rpc_timeout)
+            return getattr(self._stub, method)(request, timeout=self._call_timeout())
         except grpc.RpcError as error:
             if _rpc_code(error) == grpc.StatusCode.UNIMPLEMENTED and method != "GetAnalyzerInfo":
                 return None
@@ -995,29 +1048,87 @@ class PolicyPackSession:
                 self._known[resource.urn] = resource
 
     def analyze(
-        self, resource: CapturedResource, *, provider: CapturedResource | None = None
+        self, resource: CapturedResource, *, provider: CapturedResource | None = None,
+        properties: struct_pb2.Struct | None = None,
     ) -> list[Violation]:
         """Run the resource policies on one resource (its ``inputs``), like ``Analyze``.
 
         The provider is described from ``provider``, or else from the resource its reference
         names if it was analyzed or registered before, or else from the reference's URN alone.
-        Violations are attributed to the resource, as the engine does.
+        Violations are attributed to the resource, as the engine does. ``properties``
+        (remediated ones, in wire form) replace the resource's inputs.
         """
         with self._lock:
             self._ensure_open()
-            self._known[resource.urn] = resource
-            request = analyzer_pb2.AnalyzeRequest(
-                urn=resource.urn,
-                type=resource.type,
-                name=resource.name,
-                properties=_struct(resource.inputs),
-                options=self._options(resource),
-            )
-            provider_message = self._provider(resource.provider, provider)
-            if provider_message is not None:
-                request.provider.CopyFrom(provider_message)
+            request = self._resource_request(resource, provider, properties)
             response = self._analysis_call("Analyze", request, resource.urn)
             return self._violations(response, lambda _urn: resource.urn)
+
+    def remediate(
+        self, resource: CapturedResource, *, provider: CapturedResource | None = None,
+        properties: struct_pb2.Struct | None = None,
+    ) -> list[Remediation]:
+        """Run the remediation policies on one resource, like ``Remediate``.
+
+        The engine calls it for every resource before ``Analyze`` and, for each answer that
+        carries properties, analyzes (and deploys) those properties instead of the program's:
+        see :meth:`remediated`. Policies that do not remediate are not run.
+        """
+        with self._lock:
+            self._ensure_open()
+            request = self._resource_request(resource, provider, properties)
+            response = self._analysis_call("Remediate", request, resource.urn)
+            version = self._manifest_version
+            return [Remediation(
+                policy_name=item.policyName,
+                policy_pack_name=item.policyPackName,
+                policy_pack_version=version or item.policyPackVersion,
+                description=item.description,
+                properties=item.properties if item.HasField("properties") else None,
+                diagnostic=item.diagnostic,
+            ) for item in response.remediations]
+
+    def remediated(
+        self, resource: CapturedResource, *, provider: CapturedResource | None = None,
+    ) -> tuple[struct_pb2.Struct | None, list[Violation]]:
+        """``Remediate`` as the engine's step generator applies it, before ``Analyze``.
+
+        Returns the properties to analyze instead of the resource's inputs (the last
+        remediation's, as each one rewrites the whole map; None when nothing was remediated)
+        and the remediation diagnostics, reported as advisory violations of the resource.
+        """
+        properties: struct_pb2.Struct | None = None
+        warnings: list[Violation] = []
+        severities = self._policy_severities()
+        for item in self.remediate(resource, provider=provider):
+            if item.diagnostic:
+                warnings.append(Violation(
+                    policy_name=item.policy_name, policy_pack_name=item.policy_pack_name,
+                    policy_pack_version=item.policy_pack_version,
+                    description=item.description, message=item.diagnostic,
+                    enforcement_level="advisory", urn=resource.urn,
+                    severity=severities.get(item.policy_name, "")))
+            elif item.properties is not None:
+                properties = item.properties
+        return properties, warnings
+
+    def _resource_request(
+        self, resource: CapturedResource, provider: CapturedResource | None,
+        properties: struct_pb2.Struct | None,
+    ) -> Any:
+        """The ``AnalyzeRequest`` the engine builds for one resource (Remediate and Analyze)."""
+        self._known[resource.urn] = resource
+        request = analyzer_pb2.AnalyzeRequest(
+            urn=resource.urn,
+            type=resource.type,
+            name=resource.name,
+            properties=properties if properties is not None else _struct(resource.inputs),
+            options=self._options(resource),
+        )
+        provider_message = self._provider(resource.provider, provider)
+        if provider_message is not None:
+            request.provider.CopyFrom(provider_message)
+        return request
 
     def analyze_stack(self, resources: Sequence[CapturedResource]) -> list[Violation]:
         """Run the stack policies over all resources (their ``outputs``), like ``AnalyzeStack``.
@@ -1053,6 +1164,21 @@ class PolicyPackSession:
 
     # -- helpers --------------------------------------------------------------------------
 
+    def arm_deadline(self) -> None:
+        """Restart the deadline's clock, e.g. when the analysis begins after an early start."""
+        if self._deadline_seconds is not None:
+            self._deadline_at = time.monotonic() + self._deadline_seconds
+
+    def _time_left(self) -> float:
+        """Seconds left before the session's deadline (infinite without one)."""
+        if self._deadline_at is None:
+            return float("inf")
+        return self._deadline_at - time.monotonic()
+
+    def _call_timeout(self) -> float:
+        """How long the next call may take: the RPC timeout, capped by the deadline."""
+        return max(min(self._rpc_timeout, self._time_left()), 0.001)
+
     def _ensure_open(self) -> None:
         if self._closed or self._stub is None:
             raise PolicyPackError("the policy pack session is not running")
@@ -1079,7 +1205,7 @@ class PolicyPackSession:
         assert self._stub is not None and self._stderr is not None
         offset = self._stderr.size()
         try:
-            self._stub.Configure(request, timeout=self._rpc_timeout)
+            self._stub.Configure(request, timeout=self._call_timeout())
         except grpc.RpcError as error:
             raise self._rpc_failure("Configure", error, offset) from error
 
@@ -1126,8 +1252,9 @@ class PolicyPackSession:
         assert self._stub is not None and self._stderr is not None
         offset = self._stderr.size()
         call = getattr(self._stub, method)
+        timeout = self._call_timeout()
         try:
-            return call(request, timeout=self._rpc_timeout)
+            return call(request, timeout=timeout)
         except grpc.RpcError as error:
             details = _rpc_details(error)
             if not self._is_policy_exception(error):
@@ -1180,7 +1307,7 @@ class PolicyPackSession:
                     for name, config in base.items() if config.enforcement_level in _LEVELS
                 })
                 try:
-                    call(request, timeout=self._rpc_timeout)
+                    call(request, timeout=self._call_timeout())
                 except grpc.RpcError as error:
                     if not self._is_policy_exception(error):
                         return None
@@ -1198,7 +1325,13 @@ class PolicyPackSession:
         code = _rpc_code(error)
         details = _rpc_details(error)
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            details = f"no answer within {self._rpc_timeout:g}s (a policy may hang): {details}"
+            limit = self._rpc_timeout
+            if self._deadline_at is not None and self._time_left() < limit:
+                limit = self._deadline_seconds or 0.0
+                details = (f"the session's {limit:g}s deadline passed (a policy may hang): "
+                           f"{details}")
+            else:
+                details = f"no answer within {limit:g}s (a policy may hang): {details}"
         # A dead pack closes its socket a moment before it can be reaped.
         try:
             exit_code = self._process.wait(
@@ -1213,10 +1346,7 @@ class PolicyPackSession:
 
     def _violations(self, response: Any, attribute: Callable[[str], str]) -> list[Violation]:
         """Convert diagnostics like ``convertDiagnostics`` and attribute them like the engine."""
-        info = self._require_info()
-        if self._severities is None:
-            self._severities = {policy.name: policy.severity for policy in info.policies}
-        severities = self._severities
+        severities = self._policy_severities()
         violations = []
         for diagnostic in response.diagnostics:
             severity = _SEVERITY_FROM_PROTO.get(diagnostic.severity, "")
@@ -1231,6 +1361,12 @@ class PolicyPackSession:
                 severity=severity or severities.get(diagnostic.policyName, ""),
             ))
         return violations
+
+    def _policy_severities(self) -> dict[str, str]:
+        if self._severities is None:
+            info = self._require_info()
+            self._severities = {policy.name: policy.severity for policy in info.policies}
+        return self._severities
 
     def _convert_info(self, message: Any) -> AnalyzerInfo:
         """Convert ``AnalyzerInfo`` like the CLI's ``GetAnalyzerInfo``."""

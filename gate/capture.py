@@ -9,6 +9,7 @@ references are turned into ids or URNs, as the engine does before calling an ana
 from __future__ import annotations
 
 import asyncio
+import atexit
 import gc
 import json
 import math
@@ -188,8 +189,25 @@ def _collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # Switched back on as is, the collector would at once scan everything the program
+        # allocated (one young generation of millions of objects), then again as it ages:
+        # freeze it instead, as plan_kept() would right after.
+        gc.freeze()
         if enabled:
             gc.enable()
+
+
+def _freeze_at_exit() -> None:
+    """Leave the heap to the operating system at exit instead of a last full collection.
+
+    A gate process ends right after its report; the interpreter's final collection would
+    traverse the whole captured plan (over a second at a few thousand resources) only to find
+    nothing the process exit does not free anyway.
+    """
+    gc.freeze()
+
+
+atexit.register(_freeze_at_exit)
 
 
 @contextmanager
@@ -264,8 +282,16 @@ def _capture(stack: str, raw_config: dict[str, Any], *, program: Path | None,
 
     plan = Plan(stack=stack, project=project, outputs=outputs)
     plan.resources = list(monitor.records)
-    plan.lookups = list(monitor.lookups)
+    # The SDK runs invokes on executor threads, so they reach the monitor in an order that
+    # changes from run to run; reports must not: sort them by what they read.
+    plan.lookups = sorted(monitor.lookups, key=lookup_order)
     return plan
+
+
+def lookup_order(lookup: dict[str, Any]) -> tuple[str, str, str]:
+    """A stable order for recorded lookups: token, provider, then the arguments."""
+    return (lookup["token"], lookup["provider"],
+            json.dumps(lookup["args"], sort_keys=True, default=repr))
 
 
 async def _resolve_outputs() -> dict[str, Any]:

@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 import traceback
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -59,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--base", metavar="REV",
                    help="text output: also show what is new or changed since the stack file at "
                         "this git revision (e.g. origin/main)")
+    p.add_argument("--policy-timeout", type=_seconds, default=900.0, metavar="SECONDS",
+                   help="stop the policy pack if its start, or its evaluation of the plan, "
+                        "takes longer than this (exit 3, naming the policy that was running; "
+                        "default 900)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.add_argument("--resolved-config", help="the stack's resolved config (`pulumi config "
                    "--json --open --show-secrets=false`) when its values come from Pulumi ESC")
@@ -66,6 +71,16 @@ def _parser() -> argparse.ArgumentParser:
 
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None,
@@ -169,25 +184,46 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
     check_environment()
     settings, raw = read_stack(stack_file, args.stack,
                                Path(args.resolved_config) if args.resolved_config else None)
-    progress.say("running the program under mocks (preview)")
-    plan = capture(args.stack, raw)
-    trace(plan.resources, settings)
-    progress.say(f"captured {len(plan.resources)} resources")
-    base = None
-    if args.base:
-        from gate.diff import compare_with_base
+    with _pack_started(args, progress, settings, raw) as started:
+        progress.say("running the program under mocks (preview)")
+        plan = capture(args.stack, raw)
+        trace(plan.resources, settings)
+        progress.say(f"captured {len(plan.resources)} resources")
+        base = None
+        if args.base:
+            from gate.diff import compare_with_base
 
-        progress.say(f"comparing with the stack file at {args.base}")
-        try:
-            base = compare_with_base(args.base, args.stack, stack_file, settings, plan)
-        except ValueError as exc:
-            raise UsageError(str(exc), key="--base") from None
-    with plan_kept():
-        return _report(args, out, progress, settings, raw, plan, stack_file, base)
+            progress.say(f"comparing with the stack file at {args.base}")
+            try:
+                base = compare_with_base(args.base, args.stack, stack_file, settings, plan)
+            except ValueError as exc:
+                raise UsageError(str(exc), key="--base") from None
+        with plan_kept():
+            return _report(args, out, progress, settings, raw, plan, stack_file, started, base)
+
+
+def _pack_started(args: argparse.Namespace, progress: _Progress, settings: Settings,
+                  raw: dict[str, Any]) -> Any:
+    """Start and configure the policy pack while the program runs, as the CLI does."""
+    if args.no_policies or args.access_report:
+        return nullcontext(None)
+    from gate.capture import config_for_runtime
+    from gate.evaluate import start_pack
+    from settings.model import PROJECT
+
+    pack_dir = Path(args.policy_pack) if args.policy_pack else ROOT / "policies"
+    config_file = Path(args.policy_pack_config) if args.policy_pack_config else (
+        pack_dir / "config" / f"{settings.environment.value}.json")
+    if not config_file.exists():
+        raise UsageError(f"policy config {config_file} not found", key="--policy-pack-config")
+    progress.say(f"starting policy pack {pack_dir} with {config_file.name}")
+    return start_pack(pack_dir, config_file, stack=args.stack, project=PROJECT,
+                      stack_config=config_for_runtime(raw)[0], deadline=args.policy_timeout)
 
 
 def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings: Settings,
-            raw: dict[str, Any], plan: Plan, stack_file: Path, base: Any = None) -> int:
+            raw: dict[str, Any], plan: Plan, stack_file: Path, started: Any = None,
+            base: Any = None) -> int:
     """Evaluate the pack over the captured plan (unless told not to) and emit the report."""
     from gate.document import build_document
 
@@ -199,19 +235,13 @@ def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings
         return EXIT_OK
 
     policy = None
-    pack_dir = Path(args.policy_pack) if args.policy_pack else ROOT / "policies"
     if not args.no_policies:
         from gate.evaluate import evaluate
 
-        config_file = Path(args.policy_pack_config) if args.policy_pack_config else (
-            pack_dir / "config" / f"{settings.environment.value}.json")
-        if not config_file.exists():
-            raise UsageError(f"policy config {config_file} not found")
-        progress.say(f"evaluating policy pack {args.policy_pack} with {config_file.name}")
-        from gate.capture import config_for_runtime
-
-        policy = evaluate(plan, pack_dir, config_file, progress=progress.say,
-                          stack_config=config_for_runtime(raw)[0])
+        progress.say(f"evaluating policy pack {started.pack_dir} with "
+                     f"{started.config_file.name}")
+        policy = evaluate(plan, started.pack_dir, started.config_file, progress=progress.say,
+                          started=started)
         progress.say(f"{len(policy.findings)} violation(s)")
 
     doc = build_document(plan, settings.environment.value, policy)

@@ -26,9 +26,18 @@ credential). The remediation path (``proxy_secrets=True``) is left untouched.
 
 from __future__ import annotations
 
+import functools as _functools
+import inspect as _inspect
+import json as _json
+import os as _os
+import threading as _threading
 from collections.abc import Mapping
+from types import SimpleNamespace as _Namespace
 from typing import Any
 
+import pulumi.runtime as _pulumi_runtime
+from google.protobuf import json_format as _json_format
+from pulumi.runtime import config as _runtime_config
 from pulumi_policy import deserialize as _deserialize
 from pulumi_policy import policy as _policy
 from pulumi_policy import proxy as _proxy
@@ -133,7 +142,7 @@ def install_secret_markers() -> None:
     so a future SDK upgrade fails loudly instead of silently flagging every secret.
     """
     current = getattr(_policy, "deserialize_properties", None)
-    if current is deserialize_marking_secrets:
+    if current is deserialize_marking_secrets or current is _installed_reuse():
         return
     if current is not _ORIGINAL_DESERIALIZE:
         raise ImportError(
@@ -141,6 +150,11 @@ def install_secret_markers() -> None:
             "re-verify rules/_sdk.py against the installed pulumi-policy version"
         )
     _policy.deserialize_properties = deserialize_marking_secrets
+
+
+def _installed_reuse() -> Any:
+    """:func:`deserialize_once` once defined (it wraps this hook), else None."""
+    return globals().get("deserialize_once")
 
 
 def is_unknown_sentinel(value: Any) -> bool:
@@ -161,3 +175,157 @@ def raw(container: Any) -> Any:
 def is_mapping(value: Any) -> bool:
     """True for dicts and the SDK's dict proxies."""
     return isinstance(value, Mapping)
+
+
+# --------------------------------------------------------------------------------------------
+# Per-request reuse (issue 18)
+#
+# pulumi-policy 1.21's ``_PolicyAnalyzerServicer`` rebuilds a resource's arguments once per
+# *policy*: ``deserialize_properties(json_format.MessageToDict(request.properties))``, then
+# ``unknown_checking_proxy`` over the result, and the same again for the provider's
+# properties; ``AnalyzeStack`` does it for every resource of the stack, once per stack policy.
+# Every request also re-parses the whole ``PULUMI_CONFIG`` JSON (``_configure_runtime_settings``).
+# :func:`install_request_reuse` keeps the SDK's loop and replaces three module-level names it
+# calls, behind the same identity guard as :func:`install_secret_markers`:
+#
+# * ``json_format.MessageToDict`` and ``deserialize_properties`` remember their result for the
+#   message being served (by identity, for one request, per thread: the request starts when
+#   the servicer reads the stack config, below);
+# * ``unknown_checking_proxy`` returns a lazy proxy that builds the SDK's proxy on first use.
+#   The SDK's proxy copies every dict and list, so each policy still gets its own isolated
+#   view; a policy that never reads ``args.props`` (a resource rule of another type) costs no
+#   copy at all;
+# * ``pulumi.runtime.get_config_env`` parses ``PULUMI_CONFIG`` once per distinct value;
+# * ``signature`` (``inspect.signature``, which the servicer calls on ``pulumi.runtime.Settings``
+#   in every request to see whether it takes an organization) is computed once per callable.
+#
+# Remediation (``proxy_secrets=True``) is never memoized: remediations may rewrite properties.
+
+_ORIGINAL_PROXY = _proxy.unknown_checking_proxy
+_ORIGINAL_MESSAGE_TO_DICT = _json_format.MessageToDict
+_ORIGINAL_GET_CONFIG_ENV = _runtime_config.get_config_env
+_REQUEST = _threading.local()
+
+
+def _request_memo() -> dict[tuple[str, int], tuple[Any, Any]] | None:
+    """The current request's memo (id -> (key object kept alive, value)); None outside one."""
+    return getattr(_REQUEST, "memo", None)
+
+
+def message_to_dict_once(message: Any, *args: Any, **kwargs: Any) -> Any:
+    """``MessageToDict``, computed once per message within a request (default options only)."""
+    memo = _request_memo()
+    if memo is None or args or kwargs:
+        return _ORIGINAL_MESSAGE_TO_DICT(message, *args, **kwargs)
+    key = ("m", id(message))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is message:
+        return hit[1]
+    value = _ORIGINAL_MESSAGE_TO_DICT(message)
+    memo[key] = (message, value)
+    return value
+
+
+def deserialize_once(props: dict[str, Any], proxy_secrets: bool = False) -> Any:
+    """:func:`deserialize_marking_secrets`, computed once per input within a request.
+
+    The result is shared by the policies of the request: the SDK's ``unknown_checking_proxy``
+    copies every container before a policy sees it, and leaves are immutable.
+    """
+    memo = _request_memo()
+    if memo is None or proxy_secrets:
+        return deserialize_marking_secrets(props, proxy_secrets)
+    key = ("d", id(props))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is props:
+        return hit[1]
+    value = deserialize_marking_secrets(props)
+    memo[key] = (props, value)
+    return value
+
+
+class _LazyDictProxy(_proxy._DictProxy):  # noqa: SLF001
+    """The SDK's ``unknown_checking_proxy(props)``, built the first time anything is read."""
+
+    def __init__(self, props: dict[str, Any]) -> None:  # noqa: D107 - the SDK's proxy is built later
+        self._lazy_source: dict[str, Any] | None = props
+        self._lazy_built: Any = None
+
+    def _built(self) -> Any:
+        if self._lazy_source is not None:
+            self._lazy_built = _ORIGINAL_PROXY(self._lazy_source)
+            self._lazy_source = None
+        return self._lazy_built
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._built()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._built()[key] = value
+
+    def __len__(self) -> int:
+        return len(self._built())
+
+    def __iter__(self) -> Any:
+        return iter(self._built())
+
+
+def lazy_unknown_checking_proxy(props: dict[str, Any]) -> Any:
+    """Drop-in for ``pulumi_policy.proxy.unknown_checking_proxy`` that defers the copy."""
+    return _LazyDictProxy(props)
+
+
+_CONFIG_ENV: list[tuple[str, dict[str, Any]]] = []
+
+
+def config_env_once() -> dict[str, Any]:
+    """``pulumi.runtime.get_config_env()``, parsed once per distinct ``PULUMI_CONFIG`` value.
+
+    The servicer calls it first thing in every ``Analyze``, ``AnalyzeStack`` and ``Remediate``
+    (``_configure_runtime_settings``), so it also opens the request's memo: what the previous
+    request on this thread remembered is released here.
+    """
+    _REQUEST.memo = {}
+    text = _os.environ.get("PULUMI_CONFIG")
+    if text is None:
+        return {}
+    if not _CONFIG_ENV or _CONFIG_ENV[0][0] != text:
+        _CONFIG_ENV[:] = [(text, _json.loads(text))]
+    return dict(_CONFIG_ENV[0][1])
+
+
+@_functools.lru_cache(maxsize=64)
+def signature_once(obj: Any) -> _inspect.Signature:
+    """``inspect.signature``, once per callable (signatures are immutable)."""
+    return _inspect.signature(obj)
+
+
+def install_request_reuse() -> None:
+    """Install the per-request reuse described above (idempotent).
+
+    Raises ImportError when the installed pulumi-policy or pulumi no longer has the names this
+    relies on, so an SDK upgrade fails loudly (re-verify against the new servicer first).
+    """
+    if _policy.unknown_checking_proxy is lazy_unknown_checking_proxy:
+        return
+    install_secret_markers()
+    expected = (
+        (_policy.json_format is _json_format, "pulumi_policy.policy.json_format"),
+        (_policy.unknown_checking_proxy is _ORIGINAL_PROXY,
+         "pulumi_policy.policy.unknown_checking_proxy"),
+        (_pulumi_runtime.get_config_env is _ORIGINAL_GET_CONFIG_ENV,
+         "pulumi.runtime.get_config_env"),
+        (_policy.signature is _inspect.signature, "pulumi_policy.policy.signature"),
+    )
+    for ok, name in expected:
+        if not ok:
+            raise ImportError(f"{name} is not the function this pack wraps; re-verify "
+                              "rules/_sdk.py against the installed pulumi-policy version")
+    _policy.json_format = _Namespace(  # type: ignore[assignment]
+        MessageToDict=message_to_dict_once,
+        **{name: getattr(_json_format, name) for name in ("MessageToJson", "ParseDict", "Parse")},
+    )
+    _policy.deserialize_properties = deserialize_once
+    _policy.unknown_checking_proxy = lazy_unknown_checking_proxy
+    _pulumi_runtime.get_config_env = config_env_once  # type: ignore[assignment]
+    _policy.signature = signature_once  # type: ignore[assignment]

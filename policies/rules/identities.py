@@ -323,12 +323,91 @@ def _privileges(resource: PolicyResource, source: Any) -> list[Right]:
             for p in read_all(source, "privileges") or []]
 
 
+class _Candidates:
+    """Which resources of the stack can name a principal: built once per check.
+
+    :func:`_rights` runs once per managed identity; reading every assignment, entitlement, ACL
+    entry and grant of the stack for each identity made the rule cost identities x entries.
+    Each resource is indexed by the principal it can name (a URN its property was computed from,
+    or the lower-cased name it holds), so an identity only examines its candidates, plus the
+    resources whose unknown value no dependency explains (those make the policy report that it
+    cannot run during preview, whoever the principal is). The candidates then go through the
+    same checks as before, in stack order, so the verdicts and messages are unchanged.
+    """
+
+    def __init__(self, resources: Sequence[PolicyResource]) -> None:
+        self._keys: dict[tuple[str, str, str], set[int]] = {}
+        self._always: set[int] = set()
+        for assignment in of_type(resources, DB_MWS_PERMISSION_ASSIGNMENT,
+                                  DB_PERMISSION_ASSIGNMENT):
+            self._scalar("assignment", assignment, "principalId")
+            if peek(assignment.props, "servicePrincipalName") is not None:
+                self._scalar("assignment", assignment, "servicePrincipalName")
+        for entitlements in of_type(resources, DB_ENTITLEMENTS):
+            if peek(entitlements.props, "servicePrincipalId") is not None:
+                self._scalar("entitlements", entitlements, "servicePrincipalId")
+        for acl in of_type(resources, DB_PERMISSIONS):
+            self._list("acl", acl, "accessControls", "servicePrincipalName")
+        for grants in of_type(resources, DB_GRANTS):
+            self._list("grants", grants, "grants", "principal")
+        for grant in of_type(resources, DB_GRANT):
+            self._scalar("grant", grant, "principal")
+
+    def _add(self, key: tuple[str, str, str], resource: PolicyResource) -> None:
+        self._keys.setdefault(key, set()).add(id(resource))
+
+    def _scalar(self, group: str, resource: PolicyResource, prop: str) -> None:
+        """Keys under which :func:`_names` can be true (or must read an unknown)."""
+        deps = dependencies(resource, prop)
+        for dep in deps:
+            self._add((group, f"{prop}:dep", dep.urn), resource)
+        value = peek(resource.props, prop)
+        if isinstance(value, str):
+            self._add((group, f"{prop}:name", value.lower()), resource)
+        elif value is UNKNOWN and not deps:
+            self._always.add(id(resource))
+
+    def _list(self, group: str, resource: PolicyResource, prop: str, key: str) -> None:
+        """Keys under which :func:`_entries` can find (or must read) something."""
+        for dep in dependencies(resource, prop):
+            self._add((group, f"{prop}:dep", dep.urn), resource)
+        value = peek(resource.props, prop)
+        if value is UNKNOWN:
+            return
+        for entry in raw_elements(value):
+            name = UNKNOWN if entry is UNKNOWN else peek(entry, key)
+            if isinstance(name, str):
+                self._add((group, f"{prop}:name", name.lower()), resource)
+
+    def of(self, group: str, lookups: Iterable[tuple[str, Iterable[str]]]) -> set[int]:
+        """Ids of the resources of ``group`` found under any (``prop:kind``, values) lookup."""
+        found = set(self._always)
+        for kind, values in lookups:
+            for value in values:
+                found |= self._keys.get((group, kind, value), set())
+        return found
+
+
 def _rights(resources: Sequence[PolicyResource], principal: Principal,
-            principals: list[PolicyResource]) -> list[Right]:
-    """Everything the principal holds in Databricks, with the resource that grants it."""
+            principals: list[PolicyResource], index: Optional[_Candidates] = None) -> list[Right]:
+    """Everything the principal holds in Databricks, with the resource that grants it.
+
+    With ``index``, only the resources that can name the principal are examined (same result).
+    """
+    def keep(group: str, *lookups: tuple[str, Iterable[str]]) -> Any:
+        if index is None:
+            return lambda _resource: True
+        wanted = index.of(group, lookups)
+        return lambda resource: id(resource) in wanted
+
+    anchors, names = ("dep", principal.anchors), ("name", principal.application_ids)
     rights: list[Right] = []
     assignments = of_type(resources, DB_MWS_PERMISSION_ASSIGNMENT, DB_PERMISSION_ASSIGNMENT)
-    for assignment in assignments:
+    candidate = keep("assignment", ("principalId:dep", principal.id_anchors),
+                     ("principalId:name", principal.sp_ids),
+                     ("servicePrincipalName:dep", principal.anchors),
+                     ("servicePrincipalName:name", principal.application_ids))
+    for assignment in filter(candidate, assignments):
         by_id = _names(assignment, "principalId", principal.id_anchors, principal.sp_ids)
         by_name = peek(assignment.props, "servicePrincipalName") is not None and _names(
             assignment, "servicePrincipalName", principal.anchors, principal.application_ids)
@@ -336,20 +415,28 @@ def _rights(resources: Sequence[PolicyResource], principal: Principal,
             rights += [Right("workspace", str(p).upper(), assignment)
                        for p in read_all(assignment.props, "permissions") or []]
     holders = [sp for sp in principals if sp.urn in principal.sp_anchors]
-    for entitlements in of_type(resources, DB_ENTITLEMENTS):
+    candidate = keep("entitlements", ("servicePrincipalId:dep", principal.id_anchors),
+                     ("servicePrincipalId:name", principal.sp_ids))
+    for entitlements in filter(candidate, of_type(resources, DB_ENTITLEMENTS)):
         if peek(entitlements.props, "servicePrincipalId") is not None and _names(
                 entitlements, "servicePrincipalId", principal.id_anchors, principal.sp_ids):
             holders.append(entitlements)
     for holder in holders:
         rights += [Right("entitlement", flag, holder) for flag in INTERACTIVE_ENTITLEMENTS
                    if read(holder.props, flag) is True]
-    for acl in of_type(resources, DB_PERMISSIONS):
+    candidate = keep("acl", (f"accessControls:{anchors[0]}", anchors[1]),
+                     (f"accessControls:{names[0]}", names[1]))
+    for acl in filter(candidate, of_type(resources, DB_PERMISSIONS)):
         for entry in _entries(acl, "accessControls", "servicePrincipalName", principal):
             rights.append(Right("permission", str(read(entry, "permissionLevel")).upper(), acl))
-    for grants in of_type(resources, DB_GRANTS):
+    candidate = keep("grants", (f"grants:{anchors[0]}", anchors[1]),
+                     (f"grants:{names[0]}", names[1]))
+    for grants in filter(candidate, of_type(resources, DB_GRANTS)):
         for entry in _entries(grants, "grants", "principal", principal):
             rights += _privileges(grants, entry)
-    for grant in of_type(resources, DB_GRANT):
+    candidate = keep("grant", (f"principal:{anchors[0]}", anchors[1]),
+                     (f"principal:{names[0]}", names[1]))
+    for grant in filter(candidate, of_type(resources, DB_GRANT)):
         if _names(grant, "principal", principal.anchors, principal.application_ids):
             rights += _privileges(grant, grant.props)
     return rights
@@ -376,7 +463,9 @@ def exceeds(role: str, right: Right) -> bool:
 def check_role_matches_purpose(args: StackValidationArgs, report: Report) -> None:
     """A managed identity's Databricks rights stay within the role its tags declare."""
     principals = of_type(args.resources, DB_SERVICE_PRINCIPAL)
-    for identity in of_type(args.resources, USER_ASSIGNED_IDENTITY):
+    identities = of_type(args.resources, USER_ASSIGNED_IDENTITY)
+    index = _Candidates(args.resources) if identities else None
+    for identity in identities:
         role = read(identity.props, "tags", ROLE_TAG) if peek(
             identity.props, "tags") is not None else None
         if not isinstance(role, str) or not role.strip():
@@ -395,7 +484,7 @@ def check_role_matches_purpose(args: StackValidationArgs, report: Report) -> Non
                 identity.urn,
             )
             continue
-        rights = _rights(args.resources, _principal(identity, principals), principals)
+        rights = _rights(args.resources, _principal(identity, principals), principals, index)
         excess = [r.describe() for r in rights if exceeds(role, r)]
         if excess:
             limit = ROLE_LIMITS.get(role, OTHER_ROLES_LIMIT)

@@ -28,22 +28,30 @@ SARIF_SCHEMA = ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json"
 CRASHING_PACK = ROOT / "tests" / "fixtures" / "packs" / "crashing"
 
 
+# Packs inherit the gate's environment: this marker tells this module's packs from those of
+# other test runs, benchmarks or checkouts on the same machine.
+MARKER = f"GATE_E2E_TEST={os.getpid()}"
+MARKED_ENV = {**os.environ, MARKER.split("=")[0]: MARKER.split("=")[1]}
+
+
 def gate(*argv: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "gate", *argv], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=MARKED_ENV)
 
 
 def policy_processes() -> set[int]:
-    """PIDs of running policy packs (``python -u -m pulumi.policy``)."""
+    """PIDs of running policy packs (``python -u -m pulumi.policy``) started by this module."""
     pids = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"pulumi.policy" in cmd and int(entry.name) != os.getpid():
+        if (b"pulumi.policy" in cmd and MARKER.encode() in environ
+                and int(entry.name) != os.getpid()):
             pids.add(int(entry.name))
     return pids
 
@@ -93,6 +101,7 @@ def test_crashing_policy_exits_3_naming_it_with_traceback() -> None:
 def test_interrupted_gate_leaves_no_pack_behind() -> None:
     before = policy_processes()
     proc = subprocess.Popen([sys.executable, "-m", "gate", "dev", "--quiet"], cwd=ROOT,
+                            env=MARKED_ENV,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # wait until the pack is up, then kill the gate hard (no cleanup code can run)
     import time
