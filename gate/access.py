@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gate.access_paths import AccessPath, build_access_paths, render_access_paths_markdown
 from gate.capture import Plan
+from gate.escape import jsondoc, mermaid, spreadsheet
+from gate.escape import markdown as md
 from gate.model import CapturedResource
 from settings import Settings
 from settings.model import PROJECT
@@ -411,7 +411,7 @@ def _sorted(rights: list[ModelRight]) -> list[ModelRight]:
 def render_access_report(settings: Settings, plan: Plan, fmt: str) -> str:
     report = build_access_report(settings, plan)
     if fmt == "json":
-        return json.dumps(report.to_json(), indent=2) + "\n"
+        return jsondoc.dumps(report.to_json(), indent=2) + "\n"
     if fmt == "csv":
         return render_csv(report)
     return render_access_markdown(report)
@@ -438,9 +438,19 @@ CSV_COLUMNS = (
 )
 
 
+class _SafeWriter:
+    """A CSV writer whose every cell goes through :func:`gate.escape.spreadsheet.cell`."""
+
+    def __init__(self, buf: io.StringIO) -> None:
+        self._w = csv.writer(buf, lineterminator="\n")
+
+    def writerow(self, row: Any) -> None:
+        self._w.writerow([spreadsheet.cell(v) for v in row])
+
+
 def render_csv(report: AccessReport) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = _SafeWriter(buf)
     w.writerow(CSV_COLUMNS)
     for p in report.principals:
         ents = ";".join(k for k, v in sorted(p.entitlements.items()) if v)
@@ -474,32 +484,31 @@ def render_csv(report: AccessReport) -> str:
     return buf.getvalue()
 
 
-def _node(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", text)
-
-
 def render_access_markdown(report: AccessReport) -> str:
     lines = [
-        f"# Access review: `{report.stack}` ({report.environment})",
+        f"# Access review: {md.code(report.stack)} ({md.text(report.environment)})",
         "",
-        f"Workspace `{report.workspace}`. Every right below is what the stack declares; "
+        f"Workspace {md.code(report.workspace)}. Every right below is what the stack declares; "
         "'granted by' names the config key (or the operator rule) that produced it.",
         "",
     ]
-    lines += ["## Graph", "", "```mermaid", "graph LR", f'  ws[("{report.workspace}")]']
-    models_seen: dict[str, str] = {}
-    for p in report.principals:
-        pid = "p_" + _node(p.key)
-        lines.append(f'  {pid}["{p.display_name}<br/>{p.kind}, {p.role}"]')
+    # Mermaid: node ids are numbered, never built from names; every label is quoted and escaped.
+    lines += ["## Graph", "", "```mermaid", "graph LR",
+              f"  ws[({mermaid.label(report.workspace)})]"]
+    model_ids: dict[str, str] = {}
+    model_names: dict[str, str] = {}
+    for i, p in enumerate(report.principals):
+        pid = mermaid.node_id("p", i)
+        lines.append(f"  {pid}[{mermaid.label(p.display_name, f'{p.kind}, {p.role}')}]")
         if p.workspace_permission:
-            lines.append(f"  {pid} -->|{'/'.join(p.workspace_permission)}| ws")
+            lines.append(f"  {pid} -->|{mermaid.label('/'.join(p.workspace_permission))}| ws")
         for m in p.models:
-            mid = "m_" + _node(m.model)
-            models_seen[mid] = m.full_name
+            mid = model_ids.setdefault(m.model, mermaid.node_id("m", len(model_ids)))
+            model_names[mid] = m.full_name
             style = "==>" if m.production else "-.->"
-            lines.append(f"  {pid} {style}|{', '.join(m.access)}| {mid}")
-    for mid, name in sorted(models_seen.items()):
-        lines.append(f'  {mid}[["{name}"]]')
+            lines.append(f"  {pid} {style}|{mermaid.label(', '.join(m.access))}| {mid}")
+    for mid, name in sorted(model_names.items(), key=lambda kv: int(kv[0][1:])):
+        lines.append(f"  {mid}[[{mermaid.label(name)}]]")
         lines.append(f"  ws --- {mid}")
     lines += [
         "```",
@@ -515,10 +524,12 @@ def render_access_markdown(report: AccessReport) -> str:
     ]
     for p in report.principals:
         ents = ", ".join(k for k, v in sorted(p.entitlements.items()) if v) or "-"
-        cap = "<br/>".join(p.conditional_access) or "-"
+        cap = "<br/>".join(md.text(c) for c in p.conditional_access) or "-"
         lines.append(
-            f"| `{p.key}` {p.display_name} | {p.kind} | {p.path or '-'} | {p.role} | "
-            f"{'/'.join(p.workspace_permission) or '-'} | {ents} | {cap} | `{p.granted_by}` |"
+            f"| {md.code(p.key)} {md.text(p.display_name)} | {md.text(p.kind)} | "
+            f"{md.text(p.path or '-')} | {md.text(p.role)} | "
+            f"{md.text('/'.join(p.workspace_permission) or '-')} | "
+            f"{md.text(ents)} | {cap} | {md.code(p.granted_by)} |"
         )
     state = ("requires assignment: only the principals below marked 'yes' get a token"
              if report.azure_databricks_assignment_required
@@ -535,9 +546,9 @@ def render_access_markdown(report: AccessReport) -> str:
         "|---|---|---|---|---|",
     ]
     for p in report.principals:
-        cap = "<br/>".join(p.conditional_access) or "-"
-        lines.append(f"| `{p.key}` {p.display_name} | {p.kind} | {p.can_sign_in} | "
-                     f"{p.sign_in_via} | {cap} |")
+        cap = "<br/>".join(md.text(c) for c in p.conditional_access) or "-"
+        lines.append(f"| {md.code(p.key)} {md.text(p.display_name)} | {md.text(p.kind)} | "
+                     f"{md.text(p.can_sign_in or '-')} | {md.text(p.sign_in_via or '-')} | {cap} |")
     lines += [
         "",
         "## Model rights",
@@ -548,22 +559,24 @@ def render_access_markdown(report: AccessReport) -> str:
     rows = [(m.model, m.registry, p.key, m) for p in report.principals for m in p.models]
     for mk, reg, pk, m in sorted(rows, key=lambda r: (r[0], r[2])):
         lines.append(
-            f"| `{mk}` {m.full_name} | {reg} | `{pk}` | {', '.join(m.access)} | "
-            f"{'**yes**' if m.production else 'no'} | `{m.granted_by}` |"
+            f"| {md.code(mk)} {md.text(m.full_name)} | {md.text(reg)} | {md.code(pk)} | "
+            f"{md.text(', '.join(m.access))} | "
+            f"{'**yes**' if m.production else 'no'} | {md.code(m.granted_by)} |"
         )
     lines += [
         "",
         "## Conditional access",
         "",
         f"Break-glass groups excluded everywhere: "
-        f"{', '.join(report.break_glass_group_object_ids) or '(none)'}",
+        f"{md.text(', '.join(report.break_glass_group_object_ids) or '(none)')}",
         "",
         "| policy | state | controls | groups | excludes break-glass |",
         "|---|---|---|---|---|",
     ]
     for c in report.conditional_access:
         lines.append(
-            f"| {c['name']} | {c['state']} | {', '.join(c['controls']) or '-'} | "
+            f"| {md.text(c['name'])} | {md.text(c['state'])} | "
+            f"{md.text(', '.join(c['controls']) or '-')} | "
             f"{len(c['includedGroups'])} | {'yes' if c['excludesBreakGlass'] else '**NO**'} |"
         )
     lines += ["", *render_access_paths_markdown(report.access_paths)]

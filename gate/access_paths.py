@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gate.capture import Plan
+from gate.escape import markdown as md
 from settings import Settings
 from settings.model import PROJECT
 
@@ -197,9 +198,10 @@ def render_access_paths_markdown(paths: list[AccessPath]) -> list[str]:
              "just-in-time eligibility (PIM), standing members declared in config, or none of "
              "these (managed elsewhere); and how often access is reviewed.", "",
              "| group | how a person gets in | review | declared by |", "|---|---|---|---|"]
-    for p in paths:
-        lines.append(f"| `{p.group}` {p.display_name} | {p.summary} | {p.review} | "
-                     f"{', '.join(f'`{g}`' for g in p.granted_by) or '-'} |")
+    for p in paths:  # values from the stack go through gate.escape.markdown
+        lines.append(f"| {md.code(p.group)} {md.text(p.display_name)} | {md.text(p.summary)} | "
+                     f"{md.text(p.review)} | "
+                     f"{', '.join(md.code(g) for g in p.granted_by) or '-'} |")
     return lines
 
 

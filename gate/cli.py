@@ -15,8 +15,10 @@ import time
 import traceback
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from gate.escape import terminal as term
+from gate.options import FORMATS, UsageError, check_combinations, requested_report
 from settings import SettingsError
 
 if TYPE_CHECKING:
@@ -24,26 +26,29 @@ if TYPE_CHECKING:
     from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-FORMATS = ("text", "json", "junit", "sarif", "markdown")
 EXIT_OK, EXIT_VIOLATIONS, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-class UsageError(Exception):
-    """Bad command line: exit 2."""
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is a UsageError (reported like every other exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}\n{self.format_usage().rstrip()}", key="command line")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m gate",
         description="Offline gate: run the Pulumi program under mocks, evaluate the policy pack "
                     "over its analyzer protocol, report. No cloud credentials needed.")
     p.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml (dev, prod, ...)")
-    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
-    p.add_argument("--output", "-o", help="write the report to this file instead of stdout")
+    p.add_argument("--format", choices=FORMATS,
+                   help="output format (default text; with --access-report: markdown)")
+    p.add_argument("--output", "-o", help="write the report to this file instead of stdout; "
+                   "written also when the gate stops on an error (exit 2 or 3)")
     p.add_argument("--stack-file", help="read the stack config from this file instead of "
                    "Pulumi.<stack>.yaml (for fixtures and what-if checks)")
-    p.add_argument("--policy-pack", default=str(ROOT / "policies"),
-                   help="policy pack folder (default: policies/)")
+    p.add_argument("--policy-pack", help="policy pack folder (default: policies/)")
     p.add_argument("--policy-pack-config",
                    help="policy config JSON (default: policies/config/<environment>.json)")
     p.add_argument("--no-policies", action="store_true",
@@ -52,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="print the auditor's access review instead of the plan "
                         "(formats: markdown, json, csv via --format markdown|json or --csv)")
     p.add_argument("--csv", action="store_true", help="with --access-report: CSV output")
+    p.add_argument("--base", metavar="REV",
+                   help="text output: also show what is new or changed since the stack file at "
+                        "this git revision (e.g. origin/main)")
     p.add_argument("--policy-timeout", type=_seconds, default=900.0, metavar="SECONDS",
                    help="stop the policy pack if its start, or its evaluation of the plan, "
                         "takes longer than this (exit 3, naming the policy that was running; "
@@ -79,31 +87,86 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = _parser().parse_args(argv)
-    except SystemExit as exc:  # argparse already printed usage
+    except SystemExit as exc:  # --help
         return EXIT_OK if exc.code == 0 else EXIT_CONFIG
+    except UsageError as exc:
+        err.write(_usage_text(exc))
+        _failure_report(requested_report(argv), out, EXIT_CONFIG, "usage",
+                        [_usage_problem(exc)])
+        return EXIT_CONFIG
     progress = _Progress(err, quiet=args.quiet)
     try:
+        check_combinations(args)
         return _run(args, out, err, progress)
     except SettingsError as exc:
-        err.write(exc.render() + "\n")
+        from gate.failure import from_settings_error
+
+        err.write(term.block(exc.render()) + "\n")
         err.write("The gate registered no resource: fix the configuration above and run again.\n")
+        _failure_report(args, out, EXIT_CONFIG, "configuration", from_settings_error(exc))
         return EXIT_CONFIG
     except UsageError as exc:
-        err.write(f"gate: {exc}\n")
+        err.write(_usage_text(exc))
+        _failure_report(args, out, EXIT_CONFIG, "usage", [_usage_problem(exc)])
         return EXIT_CONFIG
     except KeyboardInterrupt:
         err.write("gate: interrupted\n")
         return 130
     except Exception as exc:  # noqa: BLE001 - reported with traceback, exit 3
         from gate.evaluate import PolicyCrashed
+        from gate.failure import ProblemEntry, redact
 
         if isinstance(exc, PolicyCrashed):
-            err.write(exc.render() + "\n")
+            err.write(term.block(exc.render()) + "\n")
+            last = (exc.detail.strip().splitlines() or [""])[-1]
+            where = f" while analyzing {exc.urn}" if exc.urn else ""
+            problem = ProblemEntry(exc.policy or "", redact(
+                f"policy raised an exception{where}: {last}".rstrip(": ")),
+                "fix the policy (the traceback is in the gate's log); the verdicts are "
+                "incomplete, so the gate fails")
+            _failure_report(args, out, EXIT_INTERNAL, "policy-crash", [problem])
         else:
-            err.write("gate: internal error\n" + traceback.format_exc())
+            err.write(term.block("gate: internal error\n" + traceback.format_exc()))
+            problem = ProblemEntry("", redact(f"{type(exc).__name__}: {exc}"),
+                                   "report it with the gate's log (the traceback)")
+            _failure_report(args, out, EXIT_INTERNAL, "internal", [problem])
         return EXIT_INTERNAL
+
+
+def _usage_text(exc: UsageError) -> str:
+    fix = f"\n  fix: {exc.fix}" if exc.fix else ""
+    return term.block(f"gate: {exc}{fix}") + "\n"
+
+
+def _usage_problem(exc: UsageError) -> Any:
+    from gate.failure import ProblemEntry, redact
+
+    return ProblemEntry(exc.key, redact(str(exc).split("\n")[0]), redact(exc.fix))
+
+
+def _failure_report(args: argparse.Namespace, out: TextIO, code: int, kind: str,
+                    problems: list[Any]) -> None:
+    """Write the report the command line asked for, naming why there are no verdicts.
+
+    Text goes to the file only (stderr already has it); the access review's CSV has no place for
+    an error, so it gets none. A failure while writing is reported, never raised."""
+    from gate.failure import Failure, render_failure
+    from settings.model import PROJECT
+
+    fmt = args.format or ("markdown" if getattr(args, "access_report", False) else "text")
+    if getattr(args, "csv", False) or (fmt == "text" and not args.output):
+        return
+    stack_file = Path(args.stack_file) if getattr(args, "stack_file", None) else (
+        ROOT / f"Pulumi.{args.stack}.yaml" if args.stack else None)
+    failure = Failure(code, kind, PROJECT, args.stack or "(none)", problems,
+                      stack_file=stack_file)
+    try:
+        _emit(render_failure(fmt, failure, ROOT), args.output, out)
+    except Exception as exc:  # noqa: BLE001 - the exit code and stderr still say why
+        sys.stderr.write(term.block(f"gate: could not write the error report: {exc}") + "\n")
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress) -> int:
@@ -115,7 +178,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
     stack_file = Path(args.stack_file) if args.stack_file else ROOT / f"Pulumi.{args.stack}.yaml"
     if not stack_file.exists():
         stacks = sorted(p.name[7:-5] for p in ROOT.glob("Pulumi.*.yaml"))
-        raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}")
+        raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}",
+                         key="stack", fix=f"use one of: {', '.join(stacks)}, or --stack-file")
     progress.say(f"loading settings from {stack_file.name}")
     check_environment()
     settings, raw = read_stack(stack_file, args.stack,
@@ -125,8 +189,17 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
         plan = capture(args.stack, raw)
         trace(plan.resources, settings)
         progress.say(f"captured {len(plan.resources)} resources")
+        base = None
+        if args.base:
+            from gate.diff import compare_with_base
+
+            progress.say(f"comparing with the stack file at {args.base}")
+            try:
+                base = compare_with_base(args.base, args.stack, stack_file, settings, plan)
+            except ValueError as exc:
+                raise UsageError(str(exc), key="--base") from None
         with plan_kept():
-            return _report(args, out, progress, settings, raw, plan, stack_file, started)
+            return _report(args, out, progress, settings, raw, plan, stack_file, started, base)
 
 
 def _pack_started(args: argparse.Namespace, progress: _Progress, settings: Settings,
@@ -138,24 +211,26 @@ def _pack_started(args: argparse.Namespace, progress: _Progress, settings: Setti
     from gate.evaluate import start_pack
     from settings.model import PROJECT
 
+    pack_dir = Path(args.policy_pack) if args.policy_pack else ROOT / "policies"
     config_file = Path(args.policy_pack_config) if args.policy_pack_config else (
-        Path(args.policy_pack) / "config" / f"{settings.environment.value}.json")
+        pack_dir / "config" / f"{settings.environment.value}.json")
     if not config_file.exists():
-        raise UsageError(f"policy config {config_file} not found")
-    progress.say(f"starting policy pack {args.policy_pack} with {config_file.name}")
-    return start_pack(Path(args.policy_pack), config_file, stack=args.stack, project=PROJECT,
+        raise UsageError(f"policy config {config_file} not found", key="--policy-pack-config")
+    progress.say(f"starting policy pack {pack_dir} with {config_file.name}")
+    return start_pack(pack_dir, config_file, stack=args.stack, project=PROJECT,
                       stack_config=config_for_runtime(raw)[0], deadline=args.policy_timeout)
 
 
 def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings: Settings,
-            raw: dict[str, Any], plan: Plan, stack_file: Path, started: Any = None) -> int:
+            raw: dict[str, Any], plan: Plan, stack_file: Path, started: Any = None,
+            base: Any = None) -> int:
     """Evaluate the pack over the captured plan (unless told not to) and emit the report."""
     from gate.document import build_document
 
     if args.access_report:
         from gate.access import render_access_report
 
-        fmt = "csv" if args.csv else ("json" if args.format == "json" else "markdown")
+        fmt = "csv" if args.csv else (args.format or "markdown")
         _emit(render_access_report(settings, plan, fmt), args.output, out)
         return EXIT_OK
 
@@ -163,7 +238,7 @@ def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings
     if not args.no_policies:
         from gate.evaluate import evaluate
 
-        progress.say(f"evaluating policy pack {args.policy_pack} with "
+        progress.say(f"evaluating policy pack {started.pack_dir} with "
                      f"{started.config_file.name}")
         policy = evaluate(plan, started.pack_dir, started.config_file, progress=progress.say,
                           started=started)
@@ -171,13 +246,20 @@ def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings
 
     doc = build_document(plan, settings.environment.value, policy)
     findings = policy.findings if policy is not None else None
-    _emit(_render(args.format, doc, findings, stack_file, policy), args.output, out)
+    mock: frozenset[str] = frozenset()
+    if (args.format or "text") == "text":
+        from gate.mockids import mock_tokens
+
+        mock = mock_tokens(plan, raw)
+    _emit(_render(args.format or "text", doc, findings, stack_file, policy, base, mock),
+          args.output, out)
     if findings and any(f.blocking for f in findings):
         return EXIT_VIOLATIONS
     return EXIT_OK
 
 
-def _render(fmt: str, doc: dict, findings, stack_file: Path, policy) -> str:  # type: ignore[no-untyped-def]
+def _render(fmt: str, doc: dict, findings, stack_file: Path, policy,  # type: ignore[no-untyped-def]
+            base=None, mock: frozenset[str] = frozenset()) -> str:
     if fmt == "json":
         from gate.document import dumps
 
@@ -185,7 +267,7 @@ def _render(fmt: str, doc: dict, findings, stack_file: Path, policy) -> str:  # 
     if fmt == "text":
         from gate.render_text import render_text
 
-        return render_text(doc, findings)
+        return render_text(doc, findings, base=base, mock=mock)
     if policy is None:
         raise UsageError(f"--format {fmt} reports policy verdicts; drop --no-policies")
     if fmt == "junit":
@@ -217,5 +299,6 @@ class _Progress:
 
     def say(self, message: str) -> None:
         if not self.quiet:
-            self.err.write(f"[gate {time.perf_counter() - self.start:6.1f}s] {message}\n")
+            self.err.write(f"[gate {time.perf_counter() - self.start:6.1f}s] "
+                           f"{term.line(message)}\n")
             self.err.flush()

@@ -12,19 +12,21 @@ Exit codes: 0 diff printed; 2 invalid config or usage.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gate.access import PRODUCTION_RIGHTS, AccessReport, build_access_report
 from gate.access_paths import easier_access
-from gate.capture import capture
+from gate.capture import Plan, capture
+from gate.document import scrub
+from gate.escape import jsondoc, terminal
+from gate.escape import markdown as md
 from gate.trace import trace
-from settings import SettingsError
+from settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,13 +110,14 @@ def render_easier_access(items: list[EasierAccess]) -> list[str]:
     lines = ["", "**Access made easier to get** (needs the group owners' and security's "
              "review):", ""]
     for item in items:
-        lines.append(f"- :warning: `{item.group}`: {'; '.join(item.reasons)}")
+        lines.append(f"- :warning: {md.code(item.group)}: "
+                     f"{md.text('; '.join(item.reasons))}")
     return lines
 
 
 def render_markdown(changes: list[Change], base: str, head: str,
                     easier: list[EasierAccess] | None = None) -> str:
-    lines = [f"### Access diff: `{base}` → `{head}`", ""]
+    lines = [f"### Access diff: {md.code(base)} → {md.code(head)}", ""]
     if not changes and not easier:
         return "\n".join(lines + ["No access changes."]) + "\n"
     if not changes:
@@ -130,14 +133,102 @@ def render_markdown(changes: list[Change], base: str, head: str,
             why = "revoked" if c.kind == "revoked" else (
                 "new production rights: " + ", ".join(c.new_production_rights)
                 if c.new_production_rights else "rights removed")
-            lines.append(f"- :warning: `{c.principal}` on {c.subject}: {why}")
+            lines.append(f"- :warning: {md.code(c.principal)} on {md.text(c.subject)}: "
+                         f"{md.text(why)}")
     lines += render_easier_access(easier or [])
     lines += ["", "| change | principal | on | before | after |", "|---|---|---|---|---|"]
     for c in changes:
         mark = "**" if c.highlighted else ""
-        lines.append(f"| {mark}{c.kind}{mark} | `{c.principal}` | {c.subject} | "
-                     f"{', '.join(c.before) or '-'} | {', '.join(c.after) or '-'} |")
+        lines.append(f"| {mark}{c.kind}{mark} | {md.code(c.principal)} | {md.text(c.subject)} | "
+                     f"{md.text(', '.join(c.before) or '-')} | "
+                     f"{md.text(', '.join(c.after) or '-')} |")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """A resource the head plan adds, removes or declares differently than the base plan."""
+
+    kind: str  # added | removed | changed
+    urn: str
+    type: str
+    name: str
+    source_key: str
+    fields: tuple[str, ...] = ()  # changed inputs (wire names), "protect", "parent"
+
+
+@dataclass
+class BaseComparison:
+    """What is new or changed in a stack since a base revision (``python -m gate --base REV``)."""
+
+    base: str
+    resources: list[PlanChange] = field(default_factory=list)
+    access: list[Change] = field(default_factory=list)
+    error: str = ""  # why the base could not be compared (then the lists are empty)
+
+    def touched(self) -> dict[str, str]:
+        """URN -> "added" / "changed" for the head plan's resources."""
+        return {c.urn: c.kind for c in self.resources if c.kind != "removed"}
+
+
+def diff_plans(base: Plan, head: Plan) -> list[PlanChange]:
+    """Resources keyed by URN (stable: names come from config keys); secrets compared masked."""
+    a = {r.urn: r for r in base.resources}
+    b = {r.urn: r for r in head.resources}
+    out: list[PlanChange] = []
+    for urn in sorted(set(a) | set(b)):
+        old, new = a.get(urn), b.get(urn)
+        if old is None or new is None:
+            r = new or old
+            assert r is not None
+            out.append(PlanChange("added" if old is None else "removed", urn, r.type, r.name,
+                                  r.source_key))
+            continue
+        before, after = scrub(old.inputs), scrub(new.inputs)
+        fields = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+        if old.protect != new.protect:
+            fields.append("protect")
+        if old.parent != new.parent:
+            fields.append("parent")
+        if fields:
+            out.append(PlanChange("changed", urn, new.type, new.name, new.source_key,
+                                  tuple(fields)))
+    return out
+
+
+def compare_with_base(rev: str, stack: str, stack_file: Path, head_settings: Settings,
+                      head_plan: Plan) -> BaseComparison:
+    """Run the stack file as it was at git revision ``rev`` through the current program and
+    compare it with the head plan: resources added, removed or changed, and access changes."""
+    if rev.startswith("-"):
+        raise ValueError(f"--base {rev!r} looks like an option, not a git revision")
+    try:
+        name = stack_file.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        name = f"Pulumi.{stack}.yaml"
+    try:
+        text = _git_show(rev, name)
+    except ValueError as exc:
+        return BaseComparison(rev, error=str(exc))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name).name
+        path.write_text(text, encoding="utf-8")
+        from gate.esc import read_stack  # as the gate reads it (values from Pulumi ESC)
+
+        try:
+            settings, raw = read_stack(path, stack)
+        except SettingsError as exc:
+            return BaseComparison(rev, error=f"the stack file at {rev} has "
+                                  f"{len(exc.problems)} configuration problem(s)")
+    try:
+        plan = capture(stack, raw)
+    except Exception as exc:  # noqa: BLE001 - the base's failure is reported, not the head's
+        return BaseComparison(rev, error=f"the program failed on the stack file at {rev}: "
+                              f"{type(exc).__name__}")
+    trace(plan.resources, settings)
+    access = diff_reports(build_access_report(settings, plan),
+                          build_access_report(head_settings, head_plan))
+    return BaseComparison(rev, diff_plans(plan, head_plan), access)
 
 
 def changes_json(changes: list[Change]) -> list[dict[str, Any]]:
@@ -189,17 +280,17 @@ def main(argv: list[str] | None = None) -> int:
         changes = diff_reports(base_report, head_report)
         easier = easier_access_changes(base_report, head_report)
     except SettingsError as exc:
-        sys.stderr.write(exc.render() + "\n")
+        sys.stderr.write(terminal.block(exc.render()) + "\n")
         return 2
     except ValueError as exc:
-        sys.stderr.write(f"gate.diff: {exc}\n")
+        sys.stderr.write(terminal.block(f"gate.diff: {exc}") + "\n")
         return 2
     if args.format == "json":
         doc: list[dict[str, Any]] = changes_json(changes)
         doc += [{"kind": "easier-access", "principal": e.group, "subject": "membership",
                  "before": [e.before], "after": [e.after], "highlighted": True,
                  "newProductionRights": [], "reasons": list(e.reasons)} for e in easier]
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        sys.stdout.write(jsondoc.dumps(doc, indent=2) + "\n")
     else:
         sys.stdout.write(render_markdown(changes, args.base, args.head, easier))
     return 0

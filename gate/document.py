@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from gate.capture import Plan
+from gate.escape import jsondoc
 from gate.model import UNKNOWN, CapturedResource, Secret
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "gate-report.schema.json"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1 adds "outcome" (and "errors" when the gate stopped early)
 SECRET_TEXT = "[secret]"
 UNKNOWN_TEXT = "[unknown]"
 
@@ -101,6 +102,7 @@ def build_document(plan: Plan, environment: str, policy: PolicyResult | None) ->
         "lookups": [{"token": lk["token"], "provider": lk["provider"],
                      "args": scrub(lk["args"])} for lk in plan.lookups],
         "policies": None,
+        "outcome": {"exitCode": 0, "verdict": "plan-only"},
     }
     if policy is not None:
         levels = Counter(f.enforcement_level for f in policy.findings)
@@ -112,6 +114,9 @@ def build_document(plan: Plan, environment: str, policy: PolicyResult | None) ->
             "policies": policy.policies,
             "violations": [finding_entry(f) for f in policy.findings],
         }
+        blocked = any(f.blocking for f in policy.findings)
+        doc["outcome"] = {"exitCode": 1 if blocked else 0,
+                          "verdict": "blocked" if blocked else "passed"}
     return doc
 
 
@@ -132,7 +137,7 @@ def finding_entry(f: Finding) -> dict[str, Any]:
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+    return jsondoc.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
 def load_schema() -> dict[str, Any]:

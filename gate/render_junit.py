@@ -1,8 +1,10 @@
-"""JUnit XML: one test suite per policy, one test case per policy and resource.
+"""JUnit XML: one test suite for the stack, one test case per policy.
 
-A resource a policy applies to and does not violate is a passing case; a mandatory violation
-is a failure; an advisory violation passes with the message in ``system-out``, so advisory
-findings never fail a CI job.
+A policy with no mandatory violation passes (advisory findings are listed in its
+``system-out``, so they never fail a CI job); a policy with mandatory violations fails, and the
+failure lists every violating resource with the finding, the config key and the fix; a policy
+the config disables is skipped. Every value from the stack goes through
+:mod:`gate.escape.xmltext`, so the file is always well-formed XML.
 """
 
 from __future__ import annotations
@@ -12,59 +14,47 @@ from collections import defaultdict
 from typing import Any
 
 from gate.document import Finding, PolicyResult
+from gate.escape import xmltext as xt
+
+FAILURE_MESSAGE_LIMIT = 500
 
 
 def render_junit(doc: dict[str, Any], policy: PolicyResult) -> str:
-    resources = [
-        r for r in doc["resources"] if r["custom"] and not r["type"].startswith("pulumi:providers:")
-    ]
     by_policy: dict[str, list[Finding]] = defaultdict(list)
     for f in policy.findings:
         by_policy[f.policy].append(f)
     names = [p["name"] for p in policy.policies] or sorted(by_policy)
     for extra in sorted(set(by_policy) - set(names)):
         names.append(extra)
-
-    suites = ET.Element("testsuites", name=f"policy gate {doc['project']}/{doc['stack']}")
-    totals = {"tests": 0, "failures": 0, "skipped": 0}
     meta = {p["name"]: p for p in policy.policies}
+
+    title = f"policy gate {xt.text(doc['project'])}/{xt.text(doc['stack'])}"
+    classname = f"{xt.text(doc['project'])}.{xt.text(doc['stack'])}"
+    suites = ET.Element("testsuites", name=title)
+    suite = ET.SubElement(suites, "testsuite", name=title)
+    counts = {"tests": 0, "failures": 0, "skipped": 0}
     for name in names:
-        level = str(meta.get(name, {}).get("enforcementLevel", ""))
-        suite = ET.SubElement(suites, "testsuite", name=name)
-        counts = {"tests": 0, "failures": 0, "skipped": 0}
-        findings = by_policy.get(name, [])
-        by_urn: dict[str, list[Finding]] = defaultdict(list)
-        for f in findings:
-            by_urn[f.urn].append(f)
-        if level == "disabled":
-            case = ET.SubElement(suite, "testcase", classname=name, name="(disabled)")
+        counts["tests"] += 1
+        case = ET.SubElement(suite, "testcase", classname=classname, name=xt.text(name))
+        findings = sorted(by_policy.get(name, []), key=lambda f: (f.resource_name, f.urn))
+        mandatory = [f for f in findings if f.blocking]
+        if str(meta.get(name, {}).get("enforcementLevel", "")) == "disabled" and not findings:
             ET.SubElement(case, "skipped", message="disabled by the policy config")
-            counts["tests"] += 1
             counts["skipped"] += 1
-        else:
-            subjects = [(r["urn"], f"{r['type']}::{r['name']}") for r in resources]
-            subjects += [(u, "stack") for u in by_urn if u not in {r["urn"] for r in resources}]
-            for urn, label in subjects:
-                counts["tests"] += 1
-                case = ET.SubElement(suite, "testcase", classname=name, name=label)
-                hits = by_urn.get(urn, [])
-                mandatory = [f for f in hits if f.blocking]
-                if mandatory:
-                    counts["failures"] += 1
-                    fail = ET.SubElement(
-                        case,
-                        "failure",
-                        type=name,
-                        message=" ".join(mandatory[0].message.split())[:500],
-                    )
-                    fail.text = "\n".join(_detail(f) for f in mandatory)
-                elif hits:
-                    out = ET.SubElement(case, "system-out")
-                    out.text = "advisory:\n" + "\n".join(_detail(f) for f in hits)
-        for k, v in counts.items():
-            suite.set(k, str(v))
-            totals[k] += v
-    for k, v in totals.items():
+        elif mandatory:
+            counts["failures"] += 1
+            resources = sorted({_subject(f) for f in mandatory})
+            summary = (f"{len(resources)} resource(s) violate {xt.text(name)}: "
+                       + ", ".join(resources))
+            fail = ET.SubElement(case, "failure", type="mandatory",
+                                 message=_clip(summary, FAILURE_MESSAGE_LIMIT))
+            fail.text = xt.lines([line for f in mandatory for line in _detail(f)])
+        advisory = [f for f in findings if not f.blocking]
+        if advisory:
+            out = ET.SubElement(case, "system-out")
+            out.text = xt.lines(["advisory:", *(line for f in advisory for line in _detail(f))])
+    for k, v in counts.items():
+        suite.set(k, str(v))
         suites.set(k, str(v))
     ET.indent(suites)
     return (
@@ -72,10 +62,20 @@ def render_junit(doc: dict[str, Any], policy: PolicyResult) -> str:
     )
 
 
-def _detail(f: Finding) -> str:
-    parts = [f.message.strip()]
+def _subject(f: Finding) -> str:
+    if not f.urn or not f.resource_name:
+        return "stack"
+    return f"{xt.text(f.resource_name)} ({xt.text(f.resource_type)})"
+
+
+def _detail(f: Finding) -> list[str]:
+    parts = [f"- {_subject(f)}: {xt.text(f.message.strip())}"]
     if f.source_key:
-        parts.append(f"config: {f.source_key}")
+        parts.append(f"  config: {xt.text(f.source_key)}")
     if f.remediation:
-        parts.append(f"fix: {' '.join(f.remediation.split())}")
-    return "\n".join(parts)
+        parts.append(f"  fix: {xt.text(' '.join(f.remediation.split()))}")
+    return parts
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,16 +1,22 @@
-"""Markdown for a pull-request comment: verdict first, then what to fix and where."""
+"""Markdown for a pull-request comment: verdict first, then what to fix and where.
+
+Every value that came from the stack or the policy messages goes through
+:mod:`gate.escape.markdown`; only the gate's own words are written as Markdown.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from gate.document import Finding, PolicyResult
+from gate.escape import markdown as md
 
 _SEV = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+def heading(doc: dict[str, Any]) -> str:
+    env = f" ({md.text(doc['environment'])})" if doc.get("environment") else ""
+    return f"### Policy gate: {md.code(doc['project'])} / {md.code(doc['stack'])}{env}"
 
 
 def render_markdown(doc: dict[str, Any], policy: PolicyResult) -> str:
@@ -22,14 +28,14 @@ def render_markdown(doc: dict[str, Any], policy: PolicyResult) -> str:
         else "**Passed**: no mandatory policy violation"
     )
     lines = [
-        f"### Policy gate: `{doc['project']}` / `{doc['stack']}` ({doc['environment']})",
+        heading(doc),
         "",
         verdict,
         "",
         "| resources | protected | mandatory | advisory | policy pack |",
         "|---:|---:|---:|---:|---|",
         f"| {doc['summary']['resources']} | {doc['summary']['protected']} | {len(mandatory)} | "
-        f"{len(advisory)} | `{policy.pack_name}` {policy.pack_version} |",
+        f"{len(advisory)} | {md.code(policy.pack_name)} {md.text(policy.pack_version)} |",
     ]
     for title, group in (("Mandatory violations", mandatory), ("Advisory", advisory)):
         if not group:
@@ -43,14 +49,15 @@ def render_markdown(doc: dict[str, Any], policy: PolicyResult) -> str:
         ]
         for f in sorted(group, key=lambda x: (_SEV.get(x.severity.lower(), 9), x.policy, x.urn)):
             lines.append(
-                f"| {f.severity or '-'} | `{f.policy}` | {_cell(f.resource_name or 'stack')} "
-                f"| {('`' + f.source_key + '`') if f.source_key else '-'} "
-                f"| {_cell(f.message)} |"
+                f"| {md.text(f.severity or '-')} | {md.code(f.policy)} "
+                f"| {md.text(f.resource_name or 'stack')} "
+                f"| {md.code(f.source_key) if f.source_key else '-'} "
+                f"| {md.text(f.message)} |"
             )
         fixes = _fixes(group)
         if fixes:
             lines += ["", "<details><summary>How to fix</summary>", ""]
-            lines += [f"- `{name}`: {_cell(text)}" for name, text in fixes]
+            lines += [f"- {md.code(name)}: {md.prose(text)}" for name, text in fixes]
             lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 

@@ -2,17 +2,19 @@
 
 Each pack policy is a rule (help text = remediation, tags = framework mappings); each
 violation is a result located at the stack file and, where the gate traced it, at the config
-key that produced the resource.
+key that produced the resource. Values from the stack go through :mod:`gate.escape.sarif`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from gate.document import Finding, PolicyResult
+from gate.escape import jsondoc
+from gate.escape import markdown as md
+from gate.escape import sarif as esc
 from gate.locate import line_of
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -29,12 +31,13 @@ def render_sarif(doc: dict[str, Any], policy: PolicyResult, stack_file: Path, ro
     rules = [_rule(p) for p in policy.policies]
     index = {r["id"]: i for i, r in enumerate(rules)}
     for f in policy.findings:  # a violation of a policy the pack did not list still gets a rule
-        if f.policy not in index:
-            index[f.policy] = len(rules)
+        if esc.name(f.policy) not in index:
+            index[esc.name(f.policy)] = len(rules)
             rules.append(_rule({"name": f.policy, "description": f.description,
                                 "enforcementLevel": f.enforcement_level, "severity": f.severity,
                                 "frameworks": list(f.frameworks), "remediation": f.remediation}))
-    results = [_result(f, index[f.policy], uri, text, doc["stack"]) for f in policy.findings]
+    results = [_result(f, index[esc.name(f.policy)], uri, text, doc["stack"])
+               for f in policy.findings]
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -45,31 +48,33 @@ def render_sarif(doc: dict[str, Any], policy: PolicyResult, stack_file: Path, ro
                 "informationUri": "https://www.pulumi.com/docs/iac/crossguard/",
                 "rules": rules,
             }},
-            "automationDetails": {"id": f"databricks-ml-entra/{doc['stack']}/"},
+            "automationDetails": {"id": f"databricks-ml-entra/{esc.name(doc['stack'])}/"},
             "results": results,
-            "properties": {"stack": doc["stack"], "environment": doc["environment"],
-                           "policyPack": policy.pack_name,
+            "properties": {"stack": esc.name(doc["stack"]), "environment": doc["environment"],
+                           "policyPack": esc.name(policy.pack_name),
                            "resourcesEvaluated": doc["summary"]["resources"]},
         }],
     }
-    return json.dumps(log, indent=2) + "\n"
+    return jsondoc.dumps(log, indent=2) + "\n"
 
 
 def _rule(p: dict[str, Any]) -> dict[str, Any]:
     severity = str(p.get("severity") or "").lower()
-    remediation = " ".join(str(p.get("remediation") or "").split())
-    description = str(p.get("description") or p["name"])
+    remediation = esc.name(" ".join(str(p.get("remediation") or "").split()))
+    description = esc.name(" ".join(str(p.get("description") or p["name"]).split()))
     props: dict[str, Any] = {"tags": ["security", "compliance", *p.get("frameworks", [])]}
     if severity in SECURITY_SEVERITY:
         props["security-severity"] = SECURITY_SEVERITY[severity]
         props["severity"] = severity
+    rule_id = esc.name(p["name"])
     return {
-        "id": p["name"],
-        "name": "".join(part.capitalize() for part in p["name"].split("-")),
+        "id": rule_id,
+        "name": "".join(part.capitalize() for part in rule_id.split("-")),
         "shortDescription": {"text": description.split(". ")[0][:200]},
         "fullDescription": {"text": description},
         "help": {"text": remediation or description,
-                 "markdown": f"**How to fix:** {remediation}" if remediation else description},
+                 "markdown": f"**How to fix:** {md.prose(remediation)}" if remediation
+                 else md.prose(description)},
         "defaultConfiguration": {"level": LEVELS.get(str(p.get("enforcementLevel")), "warning")},
         "properties": props,
     }
@@ -82,16 +87,20 @@ def _result(f: Finding, rule_index: int, uri: str, text: str, stack: str) -> dic
                              "region": {"startLine": line}},
     }
     if f.urn:
-        location["logicalLocations"] = [{"name": f.resource_name or f.urn.split("::")[-1],
-                                         "fullyQualifiedName": f.urn, "kind": "resource"}]
-    fingerprint = hashlib.sha256(f"{stack}|{f.policy}|{f.urn}|{f.message}".encode()).hexdigest()
+        shown = f.resource_name or f.urn.split("::")[-1]
+        location["logicalLocations"] = [{"name": esc.name(shown),
+                                         "fullyQualifiedName": esc.name(f.urn),
+                                         "kind": "resource"}]
+    seed = f"{stack}|{f.policy}|{f.urn}|{f.message}".encode("utf-8", "surrogatepass")
+    fingerprint = hashlib.sha256(seed).hexdigest()
     return {
-        "ruleId": f.policy,
+        "ruleId": esc.name(f.policy),
         "ruleIndex": rule_index,
         "level": LEVELS.get(f.enforcement_level, "warning"),
-        "message": {"text": " ".join(f.message.split()) or f.policy},
+        "message": {"text": esc.message(f.message.strip() or f.policy)},
         "locations": [location],
         "partialFingerprints": {"gateFinding/v1": fingerprint[:32]},
-        "properties": {"enforcementLevel": f.enforcement_level, "urn": f.urn,
-                       "resourceType": f.resource_type, "configKey": f.source_key},
+        "properties": {"enforcementLevel": f.enforcement_level, "urn": esc.name(f.urn),
+                       "resourceType": esc.name(f.resource_type),
+                       "configKey": esc.name(f.source_key)},
     }

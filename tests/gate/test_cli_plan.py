@@ -80,6 +80,7 @@ def test_schema_rejects_a_malformed_document() -> None:
 def test_text_plan_shows_tree_and_counts() -> None:
     code, out, err = run_gate("dev", "--no-policies")
     assert code == 0
-    assert out.startswith("Stack databricks-ml-entra/dev (dev):")
+    assert out.startswith("PLAN ONLY  databricks-ml-entra/dev (dev): policy pack not run")
     assert "Plan (by parent):" in out and "Resources by type:" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
     assert "[gate" not in out and "[gate" in err  # progress only on stderr

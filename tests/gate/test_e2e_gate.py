@@ -165,21 +165,31 @@ def plan_for_dev_under_prod(plan_dev: Any, settings_dev: Any) -> tuple[dict[str,
     return build_document(plan_dev, "dev", result), result
 
 
-def test_junit_has_a_case_per_policy_and_resource(plan_for_dev_under_prod: Any) -> None:
+def test_junit_has_one_case_per_policy_listing_violating_resources(
+        plan_for_dev_under_prod: Any) -> None:
     doc, result = plan_for_dev_under_prod
     root = ET.fromstring(render_junit(doc, result))
     assert root.tag == "testsuites"
-    suites = root.findall("testsuite")
-    assert {s.get("name") for s in suites} == {p["name"] for p in result.policies}
-    custom = [r for r in doc["resources"]
-              if r["custom"] and not r["type"].startswith("pulumi:providers:")]
-    failures = sum(int(s.get("failures", "0")) for s in suites)
-    assert failures == int(root.get("failures", "-1")) > 0
-    for s in suites:
-        assert int(s.get("tests", "0")) >= len(custom)
-        assert int(s.get("tests", "0")) == len(s.findall("testcase"))
-    failed = {f.get("type") for f in root.iter("failure")}
-    assert "databricks-workspace-public-network-access-disabled" in failed
+    (suite,) = root.findall("testsuite")
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == [p["name"] for p in result.policies]
+    assert int(suite.get("tests", "-1")) == len(cases) == int(root.get("tests", "-2"))
+    mandatory: dict[str, set[str]] = {}
+    for f in result.findings:
+        if f.blocking:
+            mandatory.setdefault(f.policy, set()).add(f.resource_name or "stack")
+    failed = {c.get("name", ""): c.find("failure") for c in cases
+              if c.find("failure") is not None}
+    assert set(failed) == set(mandatory) and failed
+    assert int(suite.get("failures", "-1")) == len(failed) == int(root.get("failures", "-2"))
+    for name, failure in failed.items():
+        assert failure is not None
+        body = failure.text or ""
+        for resource in mandatory[name]:  # every violating resource is listed
+            assert f"- {resource}" in body, (name, resource)
+        assert f"resource(s) violate {name}" in failure.get("message", "")
+    passing = [c for c in cases if c.find("failure") is None and c.find("skipped") is None]
+    assert passing  # policies without a mandatory violation pass
 
 
 def test_markdown_lists_mandatory_findings_with_fixes(plan_for_dev_under_prod: Any) -> None:

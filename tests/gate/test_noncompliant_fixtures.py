@@ -24,7 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+
+from gate.document import load_schema
 
 pytestmark = pytest.mark.e2e
 
@@ -100,7 +103,12 @@ def test_the_gate_catches_the_fixture(
     expect = fixture.expect
     assert result.returncode == expect["exit"], result.stderr[-3000:]
     if expect["exit"] == 2:
-        assert result.stdout == ""
+        # the JSON report asked for still comes, naming each problem (issue 16: CI shows why)
+        doc = json.loads(result.stdout)
+        jsonschema.Draft202012Validator(load_schema()).validate(doc)
+        assert doc["outcome"] == {"exitCode": 2, "verdict": "configuration-error"}
+        assert doc["resources"] == [] and doc["policies"] is None
+        assert set(expect["keys"]) <= {e["key"] for e in doc["errors"]}
         assert "registered no resource" in result.stderr
         for key in expect["keys"]:
             assert f"{key}:" in result.stderr, f"{key} not reported:\n{result.stderr}"

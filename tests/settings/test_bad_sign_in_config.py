@@ -4,6 +4,7 @@ each malformed value is refused by settings, naming the key, before anything is 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -231,5 +232,8 @@ def test_the_gate_refuses_a_workspace_host_redirect_with_exit_2(tmp_path: Path) 
     rc = main(["prod", "--stack-file", str(path), "--format", "json", "--quiet"], out, err)
     assert rc == 2
     assert c("clientApp.redirectUris.0") in err.getvalue()
-    assert out.getvalue().strip() == "", "no plan: nothing was registered"
+    report = json.loads(out.getvalue())  # the JSON asked for names the problem (issue 16.3)
+    assert report["resources"] == [], "no plan: nothing was registered"
+    assert report["outcome"]["exitCode"] == 2
+    assert c("clientApp.redirectUris.0") in {e["key"] for e in report["errors"]}
 
