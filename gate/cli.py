@@ -91,6 +91,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
     from gate.trace import trace
     from settings.load import read_stack_file
 
+    from settings.environments import StackMappingError, environment_of
+
+    try:
+        environment_of(args.stack)
+    except StackMappingError as exc:
+        raise UsageError(f"{exc}; add it to stacks.json in a reviewed change") from None
     stack_file = Path(args.stack_file) if args.stack_file else ROOT / f"Pulumi.{args.stack}.yaml"
     if not stack_file.exists():
         stacks = sorted(p.name[7:-5] for p in ROOT.glob("Pulumi.*.yaml"))
@@ -125,11 +131,15 @@ def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings
             Path(args.policy_pack) / "config" / f"{settings.environment.value}.json")
         if not config_file.exists():
             raise UsageError(f"policy config {config_file} not found")
+        config_doc = _check_policy_config(config_file)
         progress.say(f"evaluating policy pack {args.policy_pack} with {config_file.name}")
         from gate.capture import config_for_runtime
 
+        stack_config = config_for_runtime(raw)[0]
+        _check_config_fits(stack_config)
         policy = evaluate(plan, Path(args.policy_pack), config_file, progress=progress.say,
-                          stack_config=config_for_runtime(raw)[0])
+                          stack_config=stack_config)
+        _check_policy_names(config_doc, policy.policies, config_file)
         progress.say(f"{len(policy.findings)} violation(s)")
 
     doc = build_document(plan, settings.environment.value, policy)
@@ -138,6 +148,52 @@ def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings
     if findings and any(f.blocking for f in findings):
         return EXIT_VIOLATIONS
     return EXIT_OK
+
+
+def _check_policy_config(config_file: Path) -> dict[str, Any] | None:
+    """A policy config the pack would refuse is a usage error (exit 2), named, before any run."""
+    from gate.analyzer import PolicyConfigError, load_policy_pack_config, parse_policy_pack_config
+
+    try:
+        doc = load_policy_pack_config(config_file)
+        parse_policy_pack_config(doc)
+    except PolicyConfigError as exc:
+        raise UsageError(f"policy config {config_file}: " + "; ".join(exc.errors)) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"policy config {config_file} is not valid JSON: "
+                         f"{exc.args[0] if exc.args else type(exc).__name__}") from None
+    except OSError as exc:
+        raise UsageError(f"policy config {config_file} cannot be read: "
+                         f"{exc.strerror or type(exc).__name__}") from None
+    return doc
+
+
+def _check_policy_names(doc: dict[str, Any] | None, policies: list[dict[str, Any]],
+                        config_file: Path) -> None:
+    """A policy name the pack does not have is a typo that would silently drop a setting."""
+    import difflib
+
+    names = [p["name"] for p in policies]
+    unknown = sorted(k for k in (doc or {}) if k != "all" and k not in names)
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise UsageError(f"policy config {config_file} names policies the pack does not have: "
+                         f"{', '.join(hints)}; see the policy catalogue in README.md")
+
+
+def _check_config_fits(stack_config: dict[str, str]) -> None:
+    """The pack gets the stack config in its environment; a value too large cannot be passed."""
+    from gate.analyzer import PackStartError, _config_environment
+
+    try:
+        _config_environment(stack_config)
+    except PackStartError as exc:
+        raise UsageError(f"{exc}. The Pulumi CLI hands the whole stack config to a policy pack "
+                         "through environment variables, and Linux limits one to 128 KiB: "
+                         "split the value (for example, fewer entries per map)") from None
 
 
 def _render(fmt: str, doc: dict, findings, stack_file: Path, policy) -> str:  # type: ignore[no-untyped-def]

@@ -12,13 +12,14 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from settings.environments import StackMappingError, environment_of
 from settings.errors import Problem, SettingsError
 from settings.model import PROJECT, Settings
 from settings.rules import run_rules
 from settings.secrets import SECRET_KEY_NAMES, secret_kind
+from settings.yaml12 import YamlRefused, parse_text, read_document
 
 # Config keys outside our namespace that the settings read.
 FOREIGN_KEYS = {"azure-native:location": "location"}
@@ -84,6 +85,7 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
         problems.extend(_plaintext_secrets(full_key, value))
         sections[aliases[name]] = value
 
+    problems.extend(_bind_environment(sections, stack))
     if "location" not in sections and not any(p.key == "azure-native:location" for p in problems):
         problems.append(Problem("azure-native:location", "required key is missing",
                                 "run `pulumi config set azure-native:location westeurope`"))
@@ -123,6 +125,24 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
         {Settings.model_fields[k].alias or k: v for k, v in data.items()})
 
 
+def _bind_environment(sections: dict[str, Any], stack: str) -> list[Problem]:
+    """The environment comes from stacks.json by stack name; the stack file may only agree."""
+    k = f"{PROJECT}:environment"
+    declared = sections.pop("environment", None)
+    try:
+        mapped = environment_of(stack)
+    except StackMappingError as exc:
+        return [Problem(k, str(exc), f"add \"{stack}\": \"dev\" (or \"prod\") to "
+                        "stacks.json in a reviewed change, or use a known stack name")]
+    sections["environment"] = mapped
+    if declared is not None and declared != mapped:
+        return [Problem(k, f"says {declared!r}, but stacks.json maps stack {stack!r} to "
+                        f"{mapped!r}: a stack file cannot choose how strictly it is judged",
+                        f"remove the key (the environment comes from stacks.json) or set it to "
+                        f"{mapped}", declared, True)]
+    return []
+
+
 # --- sources ----------------------------------------------------------------------------
 
 def load_stack_file(path: str | Path, stack: str | None = None) -> Settings:
@@ -139,32 +159,24 @@ def read_stack_file(path: str | Path,
     path = Path(path)
     stack = stack or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
     try:
-        doc = load_yaml(path.read_text(encoding="utf-8")) or {}
+        doc = read_document(path)
     except FileNotFoundError:
         raise SettingsError([Problem(str(path), "stack file not found",
                                      "create it, or pick an existing stack (Pulumi.<stack>.yaml)")],
                             str(path)) from None
-    except yaml.YAMLError as exc:
-        raise SettingsError([Problem(str(path), f"is not valid YAML: {exc}",
-                                     "fix the YAML syntax")], str(path)) from None
+    except YamlRefused as exc:
+        raise SettingsError([Problem(str(path), str(exc),
+                                     "fix the file; see README.md, Troubleshooting")],
+                            str(path)) from None
+    if doc is None:
+        doc = {}
     raw = raw_from_stack_document(doc, str(path))
     return parse(raw, stack=stack, source=str(path)), raw
 
 
-# libyaml's loader when PyYAML was built with it: the same documents, about ten times faster.
-_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_yaml(text: str) -> Any:
-    """``yaml.safe_load``, through libyaml when available.
-
-    A document libyaml refuses is parsed again by the pure-Python parser, so that errors read
-    the same on every machine.
-    """
-    try:
-        return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError:
-        return yaml.safe_load(text)
+    """Parse stack-file text as the engine does (YAML 1.2, duplicate keys refused)."""
+    return parse_text(text)
 
 
 def raw_from_stack_document(doc: Any, source: str) -> dict[str, Any]:
