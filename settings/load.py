@@ -67,14 +67,22 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
                 sections[FOREIGN_KEYS[full_key]] = value
             continue
         if ns != PROJECT:
-            # Other providers' keys are theirs to validate; ours are wired explicitly.
+            # Other providers' keys are theirs to validate; ours are wired explicitly. A
+            # plaintext credential is refused whoever's key it is: the file is in git.
+            if not isinstance(value, _Secure) and not _contains_secure(value):
+                if SECRET_KEY_NAMES.search(name) and isinstance(value, str) and value:
+                    problems.append(Problem(full_key, "looks like a secret stored in plaintext",
+                                            f"run `pulumi config set --secret {full_key} "
+                                            "<value>`", value, True, secret=True))
+                else:
+                    problems.extend(_plaintext_secrets(full_key, value))
             continue
         if name in SECRET_KEYS:
             secure_set[SECRET_KEYS[name]] = value is not None and value != ""
             if not isinstance(value, _Secure) and value not in (None, ""):
                 problems.append(Problem(full_key, "holds a secret in plaintext",
                                         f"run `pulumi config set --secret {full_key} <value>`",
-                                        value, True))
+                                        value, True, secret=True))
             continue
         if name not in aliases:
             problems.append(_unknown_key(full_key, name, list(aliases) + list(SECRET_KEYS)))
@@ -267,10 +275,16 @@ def _plaintext_secrets(path: str, value: Any) -> list[Problem]:
     if isinstance(value, dict):
         for k, v in value.items():
             sub = f"{path}.{k}"
-            if SECRET_KEY_NAMES.search(str(k)) and isinstance(v, str) and v:
+            if secret_kind(str(k)) is not None:
+                out.append(Problem(f"{path}.****", "has a key that looks like a credential",
+                                   "remove it from the stack file and rotate it", k, True,
+                                   secret=True))
+            elif str(k) == "secure" or (SECRET_KEY_NAMES.search(str(k))
+                                        and isinstance(v, str) and v):
                 out.append(Problem(sub, "looks like a secret stored in plaintext",
                                    "do not keep secrets in stack settings; use "
-                                   "`pulumi config set --secret` or Key Vault", v, True))
+                                   "`pulumi config set --secret` or Key Vault", v, True,
+                                   secret=True))
             else:
                 out.extend(_plaintext_secrets(sub, v))
     elif isinstance(value, list):
@@ -279,7 +293,8 @@ def _plaintext_secrets(path: str, value: Any) -> list[Problem]:
     elif (kind := secret_kind(value)) is not None:
         out.append(Problem(path, f"looks like {kind} in plaintext",
                            "remove it from the stack file and rotate it; keep secrets encrypted "
-                           "with `pulumi config set --secret` or in Key Vault", value, True))
+                           "with `pulumi config set --secret` or in Key Vault", value, True,
+                           secret=True))
     return out
 
 
