@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from settings.environments import StackMappingError, environment_of
 from settings.errors import Problem, SettingsError
+from settings.limits import invisible_characters
 from settings.model import PROJECT, Settings
 from settings.rules import run_rules
 from settings.secrets import SECRET_KEY_NAMES, secret_kind
@@ -91,6 +92,7 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
             problems.append(_secure_problem(full_key))
             continue
         problems.extend(_plaintext_secrets(full_key, value))
+        problems.extend(invisible_characters(full_key, value))
         sections[aliases[name]] = value
 
     problems.extend(_bind_environment(sections, stack))
