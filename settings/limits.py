@@ -71,6 +71,8 @@ _MULTILINE_KEYS = ("description", "purpose", "exceptions")
 
 def unreadable_character(text: str, multiline: bool = False) -> str | None:
     """The first character that displays differently from what it is, as U+XXXX, or None."""
+    if text.isprintable() and not _INVISIBLE_EXTRA.intersection(text):
+        return None  # the common case, in C: no control, format, separator or private char
     for ch in text:
         if multiline and ch in "\n\t":
             continue

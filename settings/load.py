@@ -118,10 +118,7 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
                 parts[name] = field.get_default(call_default_factory=True)
             continue
         try:
-            annotation: Any = (Annotated[(field.annotation, *field.metadata)]  # type: ignore[valid-type]
-                               if field.metadata else field.annotation)
-            adapter: TypeAdapter[Any] = TypeAdapter(annotation)
-            parts[name] = adapter.validate_python(sections[name])
+            parts[name] = _adapter(name).validate_python(sections[name])
         except ValidationError as exc:
             failed.add(name)
             problems.extend(_convert(exc, alias, field.annotation))
@@ -151,6 +148,19 @@ def _bind_environment(sections: dict[str, Any], stack: str) -> list[Problem]:
                         f"remove the key (the environment comes from stacks.json) or set it to "
                         f"{mapped}", declared, True)]
     return []
+
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+
+
+def _adapter(name: str) -> TypeAdapter[Any]:
+    """The validator of one Settings field (built once: building one takes milliseconds)."""
+    if name not in _ADAPTERS:
+        field = Settings.model_fields[name]
+        annotation: Any = (Annotated[(field.annotation, *field.metadata)]  # type: ignore[valid-type]
+                           if field.metadata else field.annotation)
+        _ADAPTERS[name] = TypeAdapter(annotation)
+    return _ADAPTERS[name]
 
 
 # --- sources ----------------------------------------------------------------------------
