@@ -20,7 +20,7 @@ from settings.limits import invisible_characters
 from settings.model import PROJECT, Settings
 from settings.rules import run_rules
 from settings.secrets import SECRET_KEY_NAMES, secret_kind
-from settings.yaml12 import YamlRefused, parse_text, read_document
+from settings.yaml12 import YamlRefused, fold_key, parse_text, read_document
 
 # Config keys outside our namespace that the settings read.
 FOREIGN_KEYS = {"azure-native:location": "location"}
@@ -93,6 +93,7 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
             continue
         problems.extend(_plaintext_secrets(full_key, value))
         problems.extend(invisible_characters(full_key, value))
+        problems.extend(_folded_key_collisions(full_key, value))
         sections[aliases[name]] = value
 
     problems.extend(_bind_environment(sections, stack))
@@ -264,6 +265,28 @@ def _contains_secure(value: Any) -> bool:
     if isinstance(value, list):
         return any(_contains_secure(v) for v in value)
     return False
+
+
+def _folded_key_collisions(path: str, value: Any, depth: int = 0) -> list[Problem]:
+    """Keys of one mapping that differ only by case/whitespace/width (the program path: the
+    engine hands structured values as JSON, where the YAML reader's check did not run)."""
+    out: list[Problem] = []
+    if depth > 80:
+        return out
+    if isinstance(value, dict):
+        seen: dict[str, str] = {}
+        for k, v in value.items():
+            folded = fold_key(str(k))
+            if folded in seen:
+                out.append(Problem(f"{path}.{k}", f"differs from the key {seen[folded]!r} only by "
+                                   "case, whitespace or character width; the services would "
+                                   "treat them as one", "keep one of them"))
+            seen.setdefault(folded, str(k))
+            out.extend(_folded_key_collisions(f"{path}.{k}", v, depth + 1))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out.extend(_folded_key_collisions(f"{path}.{i}", v, depth + 1))
+    return out
 
 
 # --- problem builders -------------------------------------------------------------------

@@ -154,3 +154,17 @@ def test_alias_bomb_in_a_subprocess_stays_small(tmp_path: Path) -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=120, preexec_fn=cap)
     assert proc.returncode == 2, proc.stderr
     assert "anchor" in proc.stderr
+
+
+def test_program_path_refuses_keys_differing_only_by_case() -> None:
+    """Under pulumi the engine hands JSON; folded key collisions are refused there too."""
+    from settings import parse
+    from tests.conftest import stack_document
+
+    doc = stack_document("prod")
+    doc["config"][f"{NS}:tags"]["extra"]["Project"] = "other"
+    raw = {k: v for k, v in doc["config"].items()}
+    with pytest.raises(SettingsError) as info:
+        parse(raw, stack="prod")
+    assert any(p.key == f"{NS}:tags.extra.Project" for p in info.value.problems), \
+        info.value.render()
