@@ -134,6 +134,14 @@ def parse_text(text: str) -> Any:
     try:
         return _build(yaml.parse(text, Loader=_PARSER))
     except yaml.MarkedYAMLError as exc:
+        if _PARSER is not yaml.SafeLoader:
+            # Say it as the pure-Python parser does, so errors read the same on every machine.
+            try:
+                _build(yaml.parse(text, Loader=yaml.SafeLoader))
+            except yaml.MarkedYAMLError as pure:
+                raise YamlRefused(_describe(pure)) from None
+            except (YamlRefused, yaml.YAMLError, RecursionError):
+                pass
         raise YamlRefused(_describe(exc)) from None
     except yaml.YAMLError as exc:
         raise YamlRefused(f"is not valid YAML ({type(exc).__name__})") from None
