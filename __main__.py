@@ -17,7 +17,7 @@ azure = providers.azure(settings)
 entra = providers.entra(settings)
 
 workspace = DatabricksWorkspace(
-    "workspace", WorkspaceArgs.from_settings(settings),
+    "workspace", WorkspaceArgs.from_settings(settings, hub_provider=providers.azure_hub(settings)),
     opts=pulumi.ResourceOptions(providers=[azure]))
 groups = EntraGroups(
     "groups", GroupsArgs.from_settings(settings), opts=pulumi.ResourceOptions(providers=[entra]))
@@ -61,4 +61,5 @@ pulumi.export("workspaceResourceId", workspace.workspace_resource_id)
 pulumi.export("workspaceId", workspace.workspace_id)
 pulumi.export("managedResourceGroupId", workspace.managed_resource_group_id)
 pulumi.export("models", models.model_ids)
-pulumi.export("manualSteps", [*access.manual_steps, *models.manual_steps])
+pulumi.export("manualSteps",
+              [*workspace.manual_steps, *access.manual_steps, *models.manual_steps])

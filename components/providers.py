@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from typing import Optional
+from uuid import UUID
 
 import pulumi
 import pulumi_azure_native as azure_native
@@ -20,6 +22,24 @@ def azure(settings: Settings) -> azure_native.Provider:
     return azure_native.Provider(
         "azure-native",
         subscription_id=settings.subscription_id,
+        tenant_id=settings.tenant_id,
+        location=settings.location,
+    )
+
+
+def azure_hub(settings: Settings) -> Optional[azure_native.Provider]:
+    """azure-native for the hub's subscription, when ``network.hub`` lives in another one.
+
+    A private endpoint must be in the subscription of its subnet, so the front-end endpoints
+    (and a declared hub side of the peering) are created through this provider. None when the
+    hub shares the stack's subscription: the stack provider serves it.
+    """
+    hub = settings.network.hub
+    if hub is None or UUID(hub.subscription_id) == UUID(settings.subscription_id):
+        return None
+    return azure_native.Provider(
+        "azure-native-hub",
+        subscription_id=hub.subscription_id,
         tenant_id=settings.tenant_id,
         location=settings.location,
     )

@@ -12,9 +12,10 @@ Azure accepts tags:
   deterministic managed resource group id, secure cluster connectivity (no public IPs),
   public network access from config with the matching ``requiredNsgRules``, and the optional
   customer-managed keys, infrastructure encryption and enhanced security and compliance;
-* with private link: a ``databricks_ui_api`` private endpoint (and a ``browser_authentication``
-  one when configured), the ``privatelink.azuredatabricks.net`` zone linked to the VNet, and a
-  DNS zone group per endpoint;
+* with private link (components/private_network.py): the back-end ``databricks_ui_api``
+  private endpoint in the workspace VNet and its ``privatelink.azuredatabricks.net`` zone; with
+  ``network.hub``, the front-end endpoints in the hub, the zone the hub resolves and the
+  optional VNet peering (without a hub, every endpoint stays in the workspace VNet);
 * a Log Analytics workspace, the workspace's diagnostic setting (category group ``allLogs``)
   and, when ``audit.entraLogs`` is set, the tenant's Entra sign-in and audit logs to it.
 
@@ -55,10 +56,10 @@ import pulumi_azure_native.databricks as adb
 import pulumi_azure_native.monitor as monitor
 import pulumi_azure_native.network as network
 import pulumi_azure_native.operationalinsights as operationalinsights
-import pulumi_azure_native.privatedns as privatedns
 import pulumi_azure_native.resources as resources
 
 from components._base import child, type_token
+from components.private_network import PrivateNetwork, Spoke
 from settings import Settings
 from settings.model import (
     Audit,
@@ -73,10 +74,6 @@ DATABRICKS_DELEGATION = "Microsoft.Databricks/workspaces"
 HOST_SUBNET = "snet-databricks-host"
 CONTAINER_SUBNET = "snet-databricks-container"
 ENDPOINT_SUBNET = "snet-private-endpoints"
-PRIVATE_DNS_ZONE = "privatelink.azuredatabricks.net"
-# Stable key (resource names) -> private link sub-resource (group id) of a Databricks workspace.
-UI_API = ("ui-api", "databricks_ui_api")
-BROWSER_AUTH = ("browser-auth", "browser_authentication")
 ALL_LOGS = "allLogs"
 # Entra ID diagnostic log categories routed to Log Analytics (microsoft.aadiam, 2017-04-01).
 ENTRA_LOG_CATEGORIES = (
@@ -98,6 +95,8 @@ class WorkspaceArgs:
     ``protect`` marks the resource group, the workspace and the Log Analytics workspace as
     protected (the settings require it in prod). ``subscription_id`` builds the managed
     resource group id, which Azure Databricks creates and owns: it must not exist beforehand.
+    ``hub_provider`` is azure-native scoped to the hub's subscription when ``network.hub`` is in
+    another subscription (a private endpoint lives in its subnet's subscription), else None.
     """
 
     workspace: Workspace
@@ -109,12 +108,14 @@ class WorkspaceArgs:
     tags: dict[str, str]
     is_prod: bool
     protect: bool
+    hub_provider: Optional[pulumi.ProviderResource] = None
 
     @classmethod
-    def from_settings(cls, s: Settings) -> WorkspaceArgs:
+    def from_settings(cls, s: Settings, hub_provider: Optional[pulumi.ProviderResource] = None,
+                      ) -> WorkspaceArgs:
         return cls(workspace=s.workspace, network=s.network, audit=s.audit, location=s.location,
                    tenant_id=s.tenant_id, subscription_id=s.subscription_id, tags=s.all_tags,
-                   is_prod=s.is_prod, protect=s.protect)
+                   is_prod=s.is_prod, protect=s.protect, hub_provider=hub_provider)
 
     @property
     def managed_resource_group_id(self) -> str:
@@ -129,6 +130,7 @@ class _Network:
     host: network.Subnet
     container: network.Subnet
     endpoints: Optional[network.Subnet]
+    last: network.Subnet
 
 
 class DatabricksWorkspace(pulumi.ComponentResource):
@@ -137,7 +139,8 @@ class DatabricksWorkspace(pulumi.ComponentResource):
     Outputs: ``workspace_url`` is the bare host (``adb-<id>.<n>.azuredatabricks.net``, without
     ``https://``; components/providers.py adds the scheme), ``workspace_resource_id`` the ARM
     id, ``workspace_id`` the numeric workspace id, ``managed_resource_group_id``,
-    ``resource_group_name`` and ``log_analytics_workspace_id``.
+    ``resource_group_name`` and ``log_analytics_workspace_id``; ``manual_steps`` lists what
+    someone outside this stack must do (the hub side of the VNet peering).
     """
 
     workspace_url: pulumi.Output[str]
@@ -155,8 +158,14 @@ class DatabricksWorkspace(pulumi.ComponentResource):
         rg = self._resource_group()
         net = self._network(rg)
         workspace = self._workspace(rg, net)
+        self.manual_steps: list[str] = []
         if args.workspace.private_link.enabled:
-            self._private_link(rg, net, workspace)
+            if net.endpoints is None:
+                raise ValueError("private link needs network.privateEndpointSubnetCidr; the "
+                                 "settings validation reports this before the program runs")
+            private = PrivateNetwork(self, name, args, args.hub_provider)
+            private.declare(Spoke(rg, net.vnet, net.endpoints, net.last), workspace)
+            self.manual_steps = private.manual_steps
         law = self._log_analytics(rg)
         self._diagnostics(workspace, law)
 
@@ -220,7 +229,8 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                 private_endpoint_network_policies=(
                     network.VirtualNetworkPrivateEndpointNetworkPolicies.DISABLED),
                 opts=child(self, depends_on=[container]))
-        return _Network(vnet=vnet, host=host, container=container, endpoints=endpoints)
+        return _Network(vnet=vnet, host=host, container=container, endpoints=endpoints,
+                        last=endpoints or container)
 
     def _databricks_subnet(self, key: str, subnet_name: str, cidr: str,
                            rg: resources.ResourceGroup, vnet: network.VirtualNetwork,
@@ -272,70 +282,6 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             # The subnets are referenced by name only: wait for their delegation and NSG.
             opts=child(self, protect=a.protect, depends_on=[net.host, net.container],
                        replace_on_changes=CREATE_ONLY, delete_before_replace=True))
-
-    # --- private link --------------------------------------------------------------------
-
-    def _private_link(self, rg: resources.ResourceGroup, net: _Network,
-                      workspace: adb.Workspace) -> None:
-        a = self._args
-        if net.endpoints is None:
-            raise ValueError("private link needs network.privateEndpointSubnetCidr; the "
-                             "settings validation reports this before the program runs")
-        zone = privatedns.PrivateZone(
-            f"{self._name}-dns-zone",
-            private_zone_name=PRIVATE_DNS_ZONE,
-            resource_group_name=rg.name,
-            location="global",
-            tags=a.tags,
-            opts=child(self))
-        link = privatedns.VirtualNetworkLink(
-            f"{self._name}-dns-link",
-            private_zone_name=zone.name,
-            resource_group_name=rg.name,
-            virtual_network_link_name=f"{a.network.vnet_name}-link",
-            virtual_network=privatedns.SubResourceArgs(id=net.vnet.id),
-            registration_enabled=False,
-            location="global",
-            tags=a.tags,
-            opts=child(self))
-        groups = [UI_API] + ([BROWSER_AUTH] if a.workspace.private_link.browser_authentication
-                             else [])
-        previous: Optional[network.PrivateEndpoint] = None
-        for key, group_id in groups:
-            previous = self._private_endpoint(key, group_id, rg, net.endpoints, workspace,
-                                              zone, link, after=previous)
-
-    def _private_endpoint(self, key: str, group_id: str, rg: resources.ResourceGroup,
-                          subnet: network.Subnet, workspace: adb.Workspace,
-                          zone: privatedns.PrivateZone, link: privatedns.VirtualNetworkLink,
-                          after: Optional[network.PrivateEndpoint]) -> network.PrivateEndpoint:
-        """A private endpoint to one workspace sub-resource, registered in the private zone."""
-        a = self._args
-        endpoint_name = f"pe-{a.workspace.name}-{key}"
-        endpoint = network.PrivateEndpoint(
-            f"{self._name}-pe-{key}",
-            private_endpoint_name=endpoint_name,
-            resource_group_name=rg.name,
-            location=a.location,
-            subnet=network.SubnetArgs(id=subnet.id),
-            private_link_service_connections=[network.PrivateLinkServiceConnectionArgs(
-                name=endpoint_name,
-                private_link_service_id=workspace.id,
-                group_ids=[group_id],
-            )],
-            tags=a.tags,
-            opts=child(self, depends_on=[after] if after else None))
-        network.PrivateDnsZoneGroup(
-            f"{self._name}-pe-{key}-dns",
-            private_endpoint_name=endpoint.name,
-            resource_group_name=rg.name,
-            private_dns_zone_group_name="default",
-            private_dns_zone_configs=[network.PrivateDnsZoneConfigArgs(
-                name=PRIVATE_DNS_ZONE.replace(".", "-"),
-                private_dns_zone_id=zone.id,
-            )],
-            opts=child(self, depends_on=[link]))
-        return endpoint
 
     # --- audit ---------------------------------------------------------------------------
 

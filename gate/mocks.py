@@ -165,6 +165,7 @@ MOCK_OUTPUTS: dict[str, OutputFn] = {
     "azure-native:network:Subnet": _nested("Microsoft.Network", "virtualNetworks", "virtualNetworkName", "subnets", "subnetName"),
     "azure-native:network:PrivateEndpoint": _arm("Microsoft.Network", "privateEndpoints", "privateEndpointName"),
     "azure-native:network:PrivateDnsZoneGroup": _nested("Microsoft.Network", "privateEndpoints", "privateEndpointName", "privateDnsZoneGroups", "privateDnsZoneGroupName"),
+    "azure-native:network:VirtualNetworkPeering": _nested("Microsoft.Network", "virtualNetworks", "virtualNetworkName", "virtualNetworkPeerings", "virtualNetworkPeeringName"),
     "azure-native:privatedns:PrivateZone": _arm("Microsoft.Network", "privateDnsZones", "privateZoneName"),
     "azure-native:privatedns:VirtualNetworkLink": _nested("Microsoft.Network", "privateDnsZones", "privateZoneName", "virtualNetworkLinks", "virtualNetworkLinkName"),
     "azure-native:databricks:Workspace": _arm("Microsoft.Databricks", "workspaces", "workspaceName", _workspace_extra),
@@ -255,15 +256,23 @@ class TypeAwareMocks(pulumi.runtime.Mocks):
 
     def __init__(self, subscription_id: str = "00000000-0000-0000-0000-000000000000") -> None:
         self.subscription_id = subscription_id
+        # provider id -> the subscription an azure-native provider is scoped to (a resource's
+        # ARM id carries its provider's subscription, e.g. the hub's for front-end endpoints)
+        self._provider_subscriptions: dict[str, str] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
         if args.typ.startswith("pulumi:providers:"):
-            return _uuid("provider", args.name), state
+            pid = _uuid("provider", args.name)
+            if args.inputs.get("subscriptionId"):
+                self._provider_subscriptions[pid] = str(args.inputs["subscriptionId"])
+            return pid, state
         fn = MOCK_OUTPUTS.get(_unversioned(args.typ))
         if fn is None:
             return f"{args.name}-id", state
-        rid, computed = fn(Context(args, self.subscription_id))
+        provider_id = (args.provider or "").rpartition("::")[2]
+        subscription = self._provider_subscriptions.get(provider_id, self.subscription_id)
+        rid, computed = fn(Context(args, subscription))
         state.update(computed)
         return rid, state
 

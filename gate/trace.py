@@ -37,6 +37,10 @@ _FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
 ]
 
 
+# Children of the workspace that network.hub declares (components/private_network.py names).
+_HUB_NAME = re.compile(r"-(hub|peering)-")
+
+
 def _maps(settings: Settings) -> dict[str, list[str]]:
     return {
         "groups": list(settings.groups),
@@ -86,6 +90,8 @@ def trace(resources: list[CapturedResource], settings: Settings) -> None:
         sections = families[res.type]
         if sections is not None:
             res.source_key = _match(res.name, sections, maps, index)
+            if sections in (("network",), ("workspace",)) and _HUB_NAME.search(res.name):
+                res.source_key = f"{PROJECT}:network.hub"
 
 
 def _match(name: str, sections: tuple[str, ...], maps: dict[str, list[str]],

@@ -611,3 +611,7 @@ def acl_principals_mapped(parts: Parts, fail: Fail) -> None:
                      "(it has no `role`, so it is not mapped into Databricks and has no "
                      "Databricks principal to grant to)", f"set `groups.{principal}.role` "
                      "(e.g. scientist), or grant the model to a mapped group", value=principal)
+
+
+# The hub-and-spoke rules live in their own module; importing it registers them.
+from settings import network_rules  # noqa: E402,F401

@@ -110,35 +110,94 @@ def test_prod_has_no_public_network_path(plan_prod: Plan) -> None:
     assert not plan_prod.by_type("azure-native:network:PublicIPAddress")
 
 
-def test_prod_ui_api_reaches_the_workspace_through_a_private_endpoint(plan_prod: Plan) -> None:
-    ws = the(plan_prod, WORKSPACE)
-    vnet = by_id(plan_prod, VNET, ws.inputs["parameters"]["customVirtualNetworkId"]["value"])
-    groups: dict[str, CapturedResource] = {}
-    for pe in plan_prod.by_type(ENDPOINT):
+def _endpoints_by_group(plan: Plan, ws: CapturedResource) -> dict[str, list[CapturedResource]]:
+    found: dict[str, list[CapturedResource]] = {}
+    for pe in plan.by_type(ENDPOINT):
         (conn,) = pe.inputs["privateLinkServiceConnections"]
         assert conn["privateLinkServiceId"] == ws.id
-        subnet = by_id(plan_prod, SUBNET, pe.inputs["subnet"]["id"])
-        assert subnet.id.startswith(vnet.id + "/subnets/")
-        assert subnet.inputs["privateEndpointNetworkPolicies"] == "Disabled"
-        groups.update({g: pe for g in conn["groupIds"]})
-    assert set(groups) == {"databricks_ui_api", "browser_authentication"}
+        for group in conn["groupIds"]:
+            found.setdefault(group, []).append(pe)
+    return found
 
 
-def test_prod_private_dns_zone_is_linked_and_registers_every_endpoint(plan_prod: Plan) -> None:
+def _in_vnet(subnet_id: str, vnet_id: str) -> bool:
+    return subnet_id.lower().startswith(vnet_id.lower() + "/subnets/")
+
+
+def test_prod_back_end_endpoint_is_in_the_workspace_vnet(plan_prod: Plan) -> None:
     ws = the(plan_prod, WORKSPACE)
-    zone = the(plan_prod, ZONE)
-    assert zone.inputs["privateZoneName"] == "privatelink.azuredatabricks.net"
-    assert zone.inputs["location"] == "global"
-    link = the(plan_prod, ZONE_LINK)
-    assert link.inputs["privateZoneName"] == zone.inputs["privateZoneName"]
-    assert link.inputs["virtualNetwork"]["id"] == ws.inputs["parameters"][
-        "customVirtualNetworkId"]["value"]
-    assert link.inputs["registrationEnabled"] is False
-    registered = {g.inputs["privateEndpointName"] for g in plan_prod.by_type(ZONE_GROUP)
-                  if [c["privateDnsZoneId"] for c in g.inputs["privateDnsZoneConfigs"]]
-                  == [zone.id]}
-    endpoints = {pe.inputs["privateEndpointName"] for pe in plan_prod.by_type(ENDPOINT)}
-    assert endpoints and registered == endpoints
+    vnet_id = ws.inputs["parameters"]["customVirtualNetworkId"]["value"]
+    back_end = [pe for pe in _endpoints_by_group(plan_prod, ws)["databricks_ui_api"]
+                if _in_vnet(pe.inputs["subnet"]["id"], vnet_id)]
+    assert len(back_end) == 1
+    subnet = by_id(plan_prod, SUBNET, back_end[0].inputs["subnet"]["id"])
+    assert subnet.inputs["privateEndpointNetworkPolicies"] == "Disabled"
+
+
+def test_prod_front_end_endpoints_are_in_the_hub_outside_the_workspace_vnet(
+        plan_prod: Plan, settings_prod: Settings) -> None:
+    """Users, runners and the deployer come from the hub: the UI/API and SSO endpoints too."""
+    hub = settings_prod.network.hub
+    assert hub is not None
+    ws = the(plan_prod, WORKSPACE)
+    vnet_id = ws.inputs["parameters"]["customVirtualNetworkId"]["value"]
+    groups = _endpoints_by_group(plan_prod, ws)
+    front = {g: [pe for pe in pes if not _in_vnet(pe.inputs["subnet"]["id"], vnet_id)]
+             for g, pes in groups.items()}
+    assert {g: len(pes) for g, pes in front.items()} == {"databricks_ui_api": 1,
+                                                        "browser_authentication": 1}
+    for (pe,) in front.values():
+        assert pe.inputs["subnet"]["id"] == hub.front_end_subnet_id
+        assert _in_vnet(pe.inputs["subnet"]["id"], hub.virtual_network_id)
+        # A private endpoint lives in its subnet's subscription: the hub's, not the stack's.
+        assert pe.id.startswith(f"/subscriptions/{hub.subscription_id}/resourceGroups/"
+                                f"{hub.endpoint_resource_group}/")
+    # SSO callbacks are served from the hub only: no browser endpoint left in the spoke.
+    assert len(groups["browser_authentication"]) == 1
+
+
+def _zone_of(plan: Plan, pe: CapturedResource) -> str:
+    (group,) = [g for g in plan.by_type(ZONE_GROUP)
+                if g.inputs["privateEndpointName"] == pe.inputs["privateEndpointName"]]
+    (config,) = group.inputs["privateDnsZoneConfigs"]
+    return config["privateDnsZoneId"]
+
+
+def _linked_vnets(plan: Plan, zone: CapturedResource) -> set[str]:
+    return {link.inputs["virtualNetwork"]["id"] for link in plan.by_type(ZONE_LINK)
+            if link.inputs["privateZoneName"] == zone.inputs["privateZoneName"]
+            and link.inputs["resourceGroupName"] == zone.inputs["resourceGroupName"]}
+
+
+def test_prod_private_dns_zone_is_linked_to_the_hub(plan_prod: Plan,
+                                                    settings_prod: Settings) -> None:
+    hub = settings_prod.network.hub
+    assert hub is not None
+    ws = the(plan_prod, WORKSPACE)
+    vnet_id = ws.inputs["parameters"]["customVirtualNetworkId"]["value"]
+    zones = {z.id: z for z in plan_prod.by_type(ZONE)}
+    for zone in zones.values():
+        assert zone.inputs["privateZoneName"] == "privatelink.azuredatabricks.net"
+        assert zone.inputs["location"] == "global"
+    for link in plan_prod.by_type(ZONE_LINK):
+        assert link.inputs["registrationEnabled"] is False
+    for pe in plan_prod.by_type(ENDPOINT):
+        zone = zones[_zone_of(plan_prod, pe)]
+        linked = _linked_vnets(plan_prod, zone)
+        if _in_vnet(pe.inputs["subnet"]["id"], vnet_id):
+            assert linked == {vnet_id}, pe.name  # back-end: the clusters' VNet resolves it
+        else:
+            assert linked == {hub.virtual_network_id}, pe.name  # front-end: the hub resolves it
+
+
+def test_each_vnet_resolves_the_workspace_to_one_endpoint(plan_prod: Plan) -> None:
+    """Two ui_api endpoints in one zone overwrite each other's record; a VNet links one zone."""
+    ws = the(plan_prod, WORKSPACE)
+    zones_per_ui_api = [_zone_of(plan_prod, pe)
+                        for pe in _endpoints_by_group(plan_prod, ws)["databricks_ui_api"]]
+    assert len(zones_per_ui_api) == len(set(zones_per_ui_api)) == 2
+    vnets = [link.inputs["virtualNetwork"]["id"] for link in plan_prod.by_type(ZONE_LINK)]
+    assert len(vnets) == len(set(vnets))
 
 
 def test_dev_without_private_link_declares_no_endpoint_or_zone(plan_dev: Plan) -> None:
@@ -281,8 +340,11 @@ def test_entra_logs_only_when_configured(plan_dev: Plan, plan_prod: Plan) -> Non
 # --- protection, tags, providers -------------------------------------------------------
 
 def test_prod_critical_resources_are_protected(plan_prod: Plan) -> None:
-    for token in (RESOURCE_GROUP, WORKSPACE, LAW):
+    for token in (WORKSPACE, LAW):
         assert the(plan_prod, token).protect, token
+    groups = plan_prod.by_type(RESOURCE_GROUP)
+    assert {g.name for g in groups} == {"workspace-rg", "workspace-hub-dns-rg"}
+    assert all(g.protect for g in groups)
 
 
 def test_dev_resources_are_not_protected(plan_dev: Plan) -> None:
@@ -308,10 +370,19 @@ def test_every_taggable_azure_resource_carries_the_required_tags(
 
 
 def test_azure_resources_use_the_stack_provider(stack_plan: tuple[str, Plan]) -> None:
+    """Everything is in the stack's subscription except what lives in the hub's subnet."""
     _, plan = stack_plan
-    (azure,) = plan.by_type("pulumi:providers:azure-native")
+    providers = {p.name: p for p in plan.by_type("pulumi:providers:azure-native")}
+    azure = providers["azure-native"]
+    hub = providers.get("azure-native-hub")
     for r in azure_resources(plan):
-        assert r.provider.startswith(f"{azure.urn}::"), f"{r.type} {r.name}: {r.provider}"
+        expected = azure
+        if hub is not None and "-pe-hub-" in r.name:
+            expected = hub
+        assert r.provider.startswith(f"{expected.urn}::"), f"{r.type} {r.name}: {r.provider}"
+    if hub is not None:
+        assert hub.inputs["subscriptionId"] != azure.inputs["subscriptionId"]
+        assert hub.inputs["tenantId"] == azure.inputs["tenantId"]
 
 
 # --- settings rules behind the optional features -------------------------------------------

@@ -336,6 +336,10 @@ WORKSPACE_NAME = "dbw-ml-prod"
 WORKSPACE_ID = f"{RG_ID}/providers/Microsoft.Databricks/workspaces/{WORKSPACE_NAME}"
 LOG_ANALYTICS_ID = f"{RG_ID}/providers/Microsoft.OperationalInsights/workspaces/log-ml-prod"
 KEY_VAULT_URI = "https://kv-ml-prod.vault.azure.net/"
+HUB_VNET_ID = ("/subscriptions/00000000-0000-0000-0000-00000000b001/resourceGroups/rg-hub/"
+               "providers/Microsoft.Network/virtualNetworks/vnet-hub")
+DNS_ZONE = "privatelink.azuredatabricks.net"
+DNS_ZONE_ID = f"{RG_ID}/providers/Microsoft.Network/privateDnsZones/{DNS_ZONE}"
 HOST_SUBNET = "snet-dbw-host"
 CONTAINER_SUBNET = "snet-dbw-container"
 
@@ -428,6 +432,27 @@ def private_endpoint() -> Res:
             "name": "dbw-ui-api", "privateLinkServiceId": WORKSPACE_ID,
             "groupIds": ["databricks_ui_api"]}],
         "tags": dict(TAGS)})
+
+
+def private_dns_zone() -> Res:
+    return Res(f"{AN}:privatedns:PrivateZone", "dns-dbw", {
+        "privateZoneName": DNS_ZONE, "resourceGroupName": RG_NAME, "location": "global",
+        "tags": dict(TAGS)}, outputs={"id": DNS_ZONE_ID})
+
+
+def dns_zone_link(name: str = "dns-link-hub", vnet_id: str = HUB_VNET_ID) -> Res:
+    return Res(f"{AN}:privatedns:VirtualNetworkLink", name, {
+        "privateZoneName": DNS_ZONE, "resourceGroupName": RG_NAME, "virtualNetworkLinkName": name,
+        "virtualNetwork": {"id": vnet_id}, "registrationEnabled": False, "location": "global",
+        "tags": dict(TAGS)})
+
+
+def dns_zone_group(zone_id: str = DNS_ZONE_ID) -> Res:
+    return Res(f"{AN}:network:PrivateDnsZoneGroup", "pe-dbw-ui-api-dns", {
+        "privateEndpointName": "pe-dbw-ui-api", "resourceGroupName": RG_NAME,
+        "privateDnsZoneGroupName": "default",
+        "privateDnsZoneConfigs": [{"name": "privatelink-azuredatabricks-net",
+                                   "privateDnsZoneId": zone_id}]})
 
 
 def log_analytics() -> Res:
@@ -618,7 +643,8 @@ def compliant_stack() -> list[Res]:
         stack_resource(), azuread_provider(), databricks_provider(),
         resource_group(), virtual_network(), network_security_group(),
         subnet(HOST_SUBNET, "10.20.1.0/24"), subnet(CONTAINER_SUBNET, "10.20.2.0/24"),
-        workspace(), private_endpoint(), log_analytics(), diagnostic_setting(),
+        workspace(), private_endpoint(), private_dns_zone(), dns_zone_link(), dns_zone_group(),
+        log_analytics(), diagnostic_setting(),
         user_assigned_identity(), key_vault_secret(),
         application(), service_principal(),
         application_password("pwd-signin-a", "4320h"),

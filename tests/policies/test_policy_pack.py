@@ -48,6 +48,7 @@ VERIFIED_CIS = {
 }
 DEV_ADVISORY = {
     "databricks-workspace-vnet-injection",
+    "databricks-workspace-front-end-dns-beyond-vnet",
     "databricks-workspace-no-public-ip",
     "databricks-subnets-delegated-with-nsg",
     "databricks-workspace-customer-managed-keys",

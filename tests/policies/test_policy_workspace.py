@@ -8,15 +8,19 @@ from policy_harness import (
     DELETE,
     HOST_SUBNET,
     UNKNOWN,
+    VNET_ID,
     WORKSPACE_ID,
     Case,
     check_case,
     compliant_stack,
     diagnostic_setting,
+    dns_zone_group,
+    dns_zone_link,
     entra_group,
     log_analytics,
     passes,
     preview,
+    private_dns_zone,
     private_endpoint,
     resource_group,
     subnet,
@@ -30,6 +34,7 @@ VNET = "databricks-workspace-vnet-injection"
 NO_PUBLIC_IP = "databricks-workspace-no-public-ip"
 PUBLIC_ACCESS = "databricks-workspace-public-network-access-disabled"
 PRIVATE_ENDPOINT = "databricks-workspace-private-endpoint"
+FRONT_END_DNS = "databricks-workspace-front-end-dns-beyond-vnet"
 DIAGNOSTICS = "databricks-workspace-diagnostic-logs"
 RETENTION = "log-analytics-retention"
 CMK = "databricks-workspace-customer-managed-keys"
@@ -60,6 +65,15 @@ NOT_DELEGATED = (
 )
 NO_NSG = "has no network security group (set networkSecurityGroup={'id': <nsg id>})"
 REQUIRED_TAGS = "owner, cost-center, environment, data-classification"
+UNREACHABLE = (
+    "workspace 'dbw-ml-prod' has public network access disabled, but no 'databricks_ui_api' "
+    "private endpoint whose DNS resolves outside the workspace's own VNet: users, CI runners "
+    "and the deployer could not resolve or reach it. Put the front-end endpoint in the "
+    "hub/transit VNet and register it (DNS zone group) in a privatelink.azuredatabricks.net "
+    "zone linked to the hub, or in your central zone."
+)
+CENTRAL_ZONE_ID = ("/subscriptions/00000000-0000-0000-0000-00000000c001/resourceGroups/rg-dns/"
+                   "providers/Microsoft.Network/privateDnsZones/privatelink.azuredatabricks.net")
 
 
 def _stack(*replacements, drop=()):
@@ -144,6 +158,31 @@ CASES: list[Case] = [
               _stack(_pe_connection(privateLinkServiceId=WORKSPACE_ID + "-other")), PE_MESSAGE),
     preview(PRIVATE_ENDPOINT, "target", _stack(_pe_connection(privateLinkServiceId=UNKNOWN)),
             "privateLinkServiceConnections.0.privateLinkServiceId"),
+    # --- front-end DNS beyond the workspace VNet (stack) -----------------------------------
+    passes(FRONT_END_DNS, "zone-linked-to-hub", compliant_stack()),
+    passes(FRONT_END_DNS, "central-zone-by-id",
+           _stack(dns_zone_group(CENTRAL_ZONE_ID), drop=["dns-dbw", "dns-link-hub"])),
+    passes(FRONT_END_DNS, "zone-by-dependency", _stack(
+        dns_zone_group().set("privateDnsZoneConfigs.0.privateDnsZoneId", UNKNOWN)
+        .depends("privateDnsZoneConfigs", private_dns_zone()))),
+    passes(FRONT_END_DNS, "linked-to-hub-and-workspace",
+           _stack(dns_zone_link("dns-link-ws", VNET_ID))),
+    passes(FRONT_END_DNS, "public-workspace-needs-nothing", _stack(
+        workspace().set("publicNetworkAccess", "Enabled"), drop=["pe-dbw-ui-api-dns"])),
+    violation(FRONT_END_DNS, "zone-linked-only-to-workspace-vnet",
+              _stack(dns_zone_link().set("virtualNetwork.id", VNET_ID)), UNREACHABLE),
+    violation(FRONT_END_DNS, "zone-not-linked", _stack(drop=["dns-link-hub"]), UNREACHABLE),
+    violation(FRONT_END_DNS, "no-zone-group", _stack(drop=["pe-dbw-ui-api-dns"]), UNREACHABLE),
+    violation(FRONT_END_DNS, "zone-group-of-another-endpoint",
+              _stack(dns_zone_group().set("privateEndpointName", "pe-other")), UNREACHABLE),
+    violation(FRONT_END_DNS, "link-of-another-zone", _stack(
+        dns_zone_link().set("privateZoneName", "privatelink.blob.core.windows.net")),
+              UNREACHABLE),
+    violation(FRONT_END_DNS, "browser-auth-endpoint-only",
+              _stack(_pe_connection(groupIds=["browser_authentication"])), UNREACHABLE),
+    preview(FRONT_END_DNS, "zone-id", _stack(
+        dns_zone_group().set("privateDnsZoneConfigs.0.privateDnsZoneId", UNKNOWN)),
+            "privateDnsZoneConfigs.0.privateDnsZoneId"),
     # --- diagnostic settings (stack) -------------------------------------------------------
     passes(DIAGNOSTICS, "all-logs", compliant_stack()),
     passes(DIAGNOSTICS, "explicit-categories", _stack(diagnostic_setting().set(
