@@ -94,6 +94,10 @@ SWITCHES: dict[str, list[Any]] = {
     "groups.platform-admins.role": [None, "admin", "engineer"],
     "groups.auditors.role": [None, "auditor"],
     "audit.entraLogs": [True, False],
+    "network.hub": [None],
+    "network.hub.peering": [None, {"declareHubSide": True},
+                            {"useRemoteGateways": True, "allowForwardedTraffic": True}],
+    "network.hub.privateDnsZoneId": [None],
 }
 
 
