@@ -89,9 +89,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress) -> int:
     from gate.capture import capture, plan_kept
     from gate.trace import trace
-    from settings.load import read_stack_file
-
     from settings.environments import StackMappingError, environment_of
+    from settings.load import read_stack_file
 
     try:
         environment_of(args.stack)

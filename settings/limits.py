@@ -1,4 +1,4 @@
-"""What Entra ID, Microsoft Graph, ARM and Databricks refuse at apply time, refused at validate time.
+"""Refused at validate time: what Entra ID, Microsoft Graph, ARM and Databricks refuse at apply.
 
 Every limit names its source. A value over a limit would otherwise fail a deploy half-way,
 after other resources were already changed.

@@ -63,7 +63,7 @@ _AMBIGUOUS_NUMBER = re.compile(r"[-+]?(0[0-9_]+|0[bB][01_]+|0[oxOX][0-9a-fA-F]*_
                                r"|[0-9]+_[0-9_]*)\Z")
 
 
-class YamlRefused(ValueError):
+class YamlRefused(ValueError):  # noqa: N818 - reads as what happened
     """The file is not a stack file the engine would read the same way; ``str`` says why."""
 
 

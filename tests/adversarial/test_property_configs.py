@@ -159,13 +159,14 @@ def _parse(stack: str, config: dict[str, Any]) -> Any:
         return None, None
 
 
-FAST = settings(max_examples=500 if not HEAVY else 20000, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(max_examples=500 if not HEAVY else 20000, deadline=None, derandomize=True,
+                database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @FAST
 @given(configs())
-def test_settings_accept_or_refuse_every_generated_config(case: tuple[str, dict[str, Any]]) -> None:
+def test_settings_accept_or_refuse_every_generated_config(
+        case: tuple[str, dict[str, Any]]) -> None:
     _parse(*case)
 
 
@@ -178,8 +179,8 @@ def test_settings_survive_arbitrary_top_level_maps(stack: str, config: dict[str,
     _parse(stack, merged)
 
 
-YAML_FAST = settings(max_examples=500 if not HEAVY else 20000, deadline=None, derandomize=True, database=None,
-                     suppress_health_check=[HealthCheck.too_slow])
+YAML_FAST = settings(max_examples=500 if not HEAVY else 20000, deadline=None, derandomize=True,
+                     database=None, suppress_health_check=[HealthCheck.too_slow])
 PROD_TEXT = yaml.safe_dump(BASE["prod"], sort_keys=False)
 
 
@@ -208,7 +209,8 @@ def _program_runs(case: tuple[str, dict[str, Any]]) -> None:
 @settings(max_examples=6, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(configs())
-def test_program_runs_on_every_accepted_config_subset(case: tuple[str, dict[str, Any]]) -> None:
+def test_program_runs_on_every_accepted_config_subset(
+        case: tuple[str, dict[str, Any]]) -> None:
     _program_runs(case)
 
 

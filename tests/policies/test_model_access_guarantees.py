@@ -13,13 +13,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import policy_harness as harness
 import pytest
 
 from gate.model import UNKNOWN as GATE_UNKNOWN
 from gate.model import Secret as GateSecret
 from tests.conftest import plan_for
-
-import policy_harness as harness
 
 PERMISSIONS = "databricks:index/permissions:Permissions"
 GRANTS = "databricks:index/grants:Grants"
