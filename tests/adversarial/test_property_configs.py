@@ -160,7 +160,8 @@ def _parse(stack: str, config: dict[str, Any]) -> Any:
 
 
 FAST = settings(max_examples=500 if not HEAVY else 20000, deadline=None, derandomize=True,
-                database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+                database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @FAST
