@@ -102,6 +102,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
         raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}")
     progress.say(f"loading settings from {stack_file.name}")
     settings, raw = read_stack_file(stack_file, args.stack)
+    if not args.no_policies and not args.access_report:
+        _check_policy_config(_policy_config_file(args, settings))  # before the long run
     progress.say("running the program under mocks (preview)")
     plan = capture(args.stack, raw)
     trace(plan.resources, settings)
@@ -126,8 +128,7 @@ def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings
     if not args.no_policies:
         from gate.evaluate import evaluate
 
-        config_file = Path(args.policy_pack_config) if args.policy_pack_config else (
-            Path(args.policy_pack) / "config" / f"{settings.environment.value}.json")
+        config_file = _policy_config_file(args, settings)
         if not config_file.exists():
             raise UsageError(f"policy config {config_file} not found")
         config_doc = _check_policy_config(config_file)
@@ -147,6 +148,13 @@ def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings
     if findings and any(f.blocking for f in findings):
         return EXIT_VIOLATIONS
     return EXIT_OK
+
+
+def _policy_config_file(args: argparse.Namespace, settings: Settings) -> Path:
+    """--policy-pack-config, else config/<environment>.json (environment from stacks.json)."""
+    if args.policy_pack_config:
+        return Path(args.policy_pack_config)
+    return Path(args.policy_pack) / "config" / f"{settings.environment.value}.json"
 
 
 def _check_policy_config(config_file: Path) -> dict[str, Any] | None:

@@ -267,6 +267,31 @@ def _contains_secure(value: Any) -> bool:
     return False
 
 
+def _model_keys() -> set[str]:
+    """Every camelCase field key of every settings model (a typo of one is reported by
+    validation, with a suggestion; only user-chosen map keys need the collision check)."""
+    if not _MODEL_KEYS:
+        import typing
+
+        todo: list[Any] = [Settings]
+        seen: set[Any] = set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            if isinstance(current, type) and issubclass(current, BaseModel):
+                for name, field in current.model_fields.items():
+                    _MODEL_KEYS.add(field.alias or name)
+                    todo.append(field.annotation)
+            else:
+                todo.extend(typing.get_args(current))
+    return _MODEL_KEYS
+
+
+_MODEL_KEYS: set[str] = set()
+
+
 def _folded_key_collisions(path: str, value: Any, depth: int = 0) -> list[Problem]:
     """Keys of one mapping that differ only by case/whitespace/width (the program path: the
     engine hands structured values as JSON, where the YAML reader's check did not run)."""
@@ -277,7 +302,7 @@ def _folded_key_collisions(path: str, value: Any, depth: int = 0) -> list[Proble
         seen: dict[str, str] = {}
         for k, v in value.items():
             folded = fold_key(str(k))
-            if folded in seen:
+            if folded in seen and not ({str(k), seen[folded]} & _model_keys()):
                 out.append(Problem(f"{path}.{k}", f"differs from the key {seen[folded]!r} only by "
                                    "case, whitespace or character width; the services would "
                                    "treat them as one", "keep one of them"))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ import yaml
 from gate.cli import main
 from settings import SettingsError, parse
 from settings.load import raw_from_stack_document
-from tests.conftest import NS, ROOT, stack_document
+from tests.conftest import NS, stack_document
 
 
 @pytest.mark.parametrize("content,needle", [
@@ -56,11 +54,13 @@ def test_entra_only_group_in_an_acl_is_refused() -> None:
 @pytest.mark.parametrize("spec", ["prod@--output=/tmp/gate-diff-pwned", "prod@-p",
                                   "prod@HEAD:README.md", "prod@a..b", "prod@ma in",
                                   "../../etc/passwd", "prod-x@HEAD"])
-def test_diff_refuses_option_like_revisions_and_unknown_stacks(spec: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "gate.diff", spec, "prod"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
+def test_diff_refuses_option_like_revisions_and_unknown_stacks(
+        spec: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from gate.diff import main as diff_main
+
+    assert diff_main([spec, "prod"]) == 2
+    err = capsys.readouterr().err
+    assert "gate.diff:" in err and "Traceback" not in err
     assert not Path("/tmp/gate-diff-pwned").exists()
 
 
