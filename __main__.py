@@ -3,6 +3,8 @@
 import pulumi
 
 from components import providers
+from components.azure_databricks_app import AzureDatabricksAppArgs, AzureDatabricksEnterpriseApp
+from components.client_app import ClientAppArgs, ClientApplication
 from components.conditional_access import ConditionalAccessArgs, ConditionalAccessPolicies
 from components.entra_identity import EntraIdentity, EntraIdentityArgs
 from components.groups import EntraGroups, GroupsArgs
@@ -22,17 +24,27 @@ workspace = DatabricksWorkspace(
 groups = EntraGroups(
     "groups", GroupsArgs.from_settings(settings), opts=pulumi.ResourceOptions(providers=[entra]))
 identity = EntraIdentity(
-    "identity", EntraIdentityArgs.from_settings(settings, group_object_ids=groups.object_ids),
+    "identity", EntraIdentityArgs.from_settings(settings),
     opts=pulumi.ResourceOptions(providers=[entra, azure]))
 managed = ManagedIdentities(
     "managed-identities",
     ManagedIdentitiesArgs.from_settings(
         settings, resource_group_name=workspace.resource_group_name),
     opts=pulumi.ResourceOptions(providers=[azure]))
+azure_databricks_app = AzureDatabricksEnterpriseApp(
+    "azure-databricks-app",
+    AzureDatabricksAppArgs.from_settings(settings, principal_object_ids={
+        **groups.object_ids, **identity.object_ids, **managed.principal_ids}),
+    opts=pulumi.ResourceOptions(providers=[entra]))
+client_app_args = ClientAppArgs.from_settings(settings, group_object_ids=groups.object_ids)
+client_app = (ClientApplication("client-app", client_app_args,
+                                opts=pulumi.ResourceOptions(providers=[entra]))
+              if client_app_args is not None else None)
 conditional_access = ConditionalAccessPolicies(
     "conditional-access",
-    ConditionalAccessArgs.from_settings(settings, group_object_ids=groups.object_ids,
-                                        sign_in_client_id=identity.sign_in_client_id),
+    ConditionalAccessArgs.from_settings(
+        settings, group_object_ids=groups.object_ids,
+        client_app_client_id=client_app.client_id if client_app is not None else None),
     opts=pulumi.ResourceOptions(providers=[entra]))
 
 account_provider = providers.databricks_account(settings)
@@ -53,7 +65,9 @@ models = ModelAccess(
     opts=pulumi.ResourceOptions(depends_on=[access]))
 
 pulumi.export("tenantId", settings.tenant_id)
-pulumi.export("signInClientId", identity.sign_in_client_id)
+pulumi.export("azureDatabricksAssignmentRequired", settings.azure_databricks_app.require_assignment)
+if client_app is not None:
+    pulumi.export("clientAppClientId", client_app.client_id)
 pulumi.export("groupObjectIds", groups.object_ids)
 pulumi.export("servicePrincipalApplicationIds", {**identity.client_ids, **managed.client_ids})
 pulumi.export("workspaceUrl", workspace.workspace_url)

@@ -1,16 +1,25 @@
-"""Conditional access for the Databricks sign-in app and the Azure Databricks first-party app.
+"""Conditional access for Azure Databricks and the client app.
 
 Licensing: conditional access requires Microsoft Entra ID P1 (or P2) for the users in scope;
 without it Microsoft Graph refuses to create the policies. The deployer needs
 ``Policy.ReadWrite.ConditionalAccess`` and ``Policy.Read.All`` (or the Conditional Access
 Administrator role).
 
-Every policy targets the sign-in app's client id and Azure Databricks
-(2ff814a6-3304-4ab8-85cb-cd0e6f879c1d), includes the mapped groups and always excludes the
-break-glass groups. The state comes from config: ``enabled``, ``enabledForReportingButNotEnforced``
-(report-only) or ``disabled``. Enum values are the ones Microsoft Graph documents for
-conditionalAccessPolicy: client app types ``all``, ``browser``, ``mobileAppsAndDesktopClients``,
-``exchangeActiveSync``, ``other``; built-in controls ``mfa``, ``compliantDevice``, ``block``;
+Every policy targets Azure Databricks (2ff814a6-3304-4ab8-85cb-cd0e6f879c1d, the app people
+sign in to workspaces through) and the client app when one is configured, includes the mapped
+groups and excludes exactly the break-glass groups plus the exclusions recorded with a reason.
+The state comes from config: ``enabled``, ``enabledForReportingButNotEnforced`` (report-only)
+or ``disabled``. Policies: MFA always; a compliant device (``requireCompliantDevice``); a
+sign-in frequency; and, with ``outsideTrustedLocations``, a policy for every location except
+the trusted named locations (``includedLocations: ["All"]``, ``excludedLocations``: their ids)
+that blocks sign-in or requires a compliant device there.
+
+No legacy-authentication policy: legacy clients (Exchange ActiveSync, IMAP/POP/SMTP basic auth,
+"other") cannot sign in to Azure Databricks or an authorization-code + PKCE client at all, so a
+block scoped to these apps is a no-op; block legacy authentication tenant-wide instead.
+
+Enum values are the ones Microsoft Graph documents for conditionalAccessPolicy: client app
+types ``all``; built-in controls ``mfa``, ``compliantDevice``, ``block``; locations ``All``;
 sign-in frequency ``type`` ``hours``/``days`` with ``frequencyInterval`` ``timeBased``.
 """
 
@@ -27,7 +36,6 @@ from settings import Settings
 from settings.model import ConditionalAccess, NamedLocation
 
 AZURE_DATABRICKS_APP_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
-LEGACY_CLIENT_APP_TYPES = ("exchangeActiveSync", "other")
 HOURS_PER_DAY = 24
 
 
@@ -37,16 +45,26 @@ class ConditionalAccessArgs:
 
     conditional_access: ConditionalAccess
     group_object_ids: dict[str, pulumi.Output[str]]  # mapped groups only
-    sign_in_client_id: pulumi.Input[str]
+    client_app_client_id: Optional[pulumi.Input[str]]  # None: the stack has no client app
     environment: str
 
     @classmethod
     def from_settings(cls, s: Settings, *, group_object_ids: dict[str, pulumi.Output[str]],
-                      sign_in_client_id: pulumi.Input[str]) -> ConditionalAccessArgs:
+                      client_app_client_id: Optional[pulumi.Input[str]]
+                      ) -> ConditionalAccessArgs:
         mapped_keys = s.mapped_groups  # a property that builds the map: read it once
         mapped = {k: v for k, v in group_object_ids.items() if k in mapped_keys}
         return cls(conditional_access=s.conditional_access, group_object_ids=mapped,
-                   sign_in_client_id=sign_in_client_id, environment=s.environment.value)
+                   client_app_client_id=client_app_client_id,
+                   environment=s.environment.value)
+
+    @property
+    def included_applications(self) -> list[pulumi.Input[str]]:
+        """Azure Databricks, and the client app when there is one."""
+        apps: list[pulumi.Input[str]] = [AZURE_DATABRICKS_APP_ID]
+        if self.client_app_client_id is not None:
+            apps.append(self.client_app_client_id)
+        return apps
 
 
 @dataclass(frozen=True)
@@ -88,16 +106,18 @@ def policy_specs(ca: ConditionalAccess) -> list[PolicySpec]:
     if ca.require_compliant_device:
         specs.append(PolicySpec("require-compliant-device", "require a compliant device",
                                 built_in_controls=("compliantDevice",)))
-    if ca.block_legacy_authentication:
-        specs.append(PolicySpec("block-legacy-authentication", "block legacy authentication",
-                                client_app_types=LEGACY_CLIENT_APP_TYPES,
-                                built_in_controls=("block",)))
     if ca.sign_in_frequency_hours is not None:
         specs.append(PolicySpec("sign-in-frequency", "sign-in frequency",
                                 sign_in_frequency=sign_in_frequency(ca.sign_in_frequency_hours)))
-    if ca.require_trusted_location:
-        specs.append(PolicySpec("block-untrusted-locations", "block untrusted locations",
+    if ca.outside_trusted_locations == "block":
+        specs.append(PolicySpec("block-outside-trusted-locations",
+                                "block sign-in outside trusted locations",
                                 built_in_controls=("block",), outside_trusted_locations=True))
+    elif ca.outside_trusted_locations == "requireCompliantDevice":
+        specs.append(PolicySpec("compliant-device-outside-trusted-locations",
+                                "require a compliant device outside trusted locations",
+                                built_in_controls=("compliantDevice",),
+                                outside_trusted_locations=True))
     return specs
 
 
@@ -107,7 +127,7 @@ def trusted_location_keys(ca: ConditionalAccess) -> list[str]:
 
 
 class ConditionalAccessPolicies(pulumi.ComponentResource):
-    """Named locations and the conditional access policies for the Databricks apps."""
+    """Named locations and the conditional access policies for Azure Databricks."""
 
     named_location_ids: dict[str, pulumi.Output[str]]
     policy_ids: dict[str, pulumi.Output[str]]
@@ -146,10 +166,10 @@ class ConditionalAccessPolicies(pulumi.ComponentResource):
             conditions=azuread.ConditionalAccessPolicyConditionsArgs(
                 client_app_types=list(spec.client_app_types),
                 applications=azuread.ConditionalAccessPolicyConditionsApplicationsArgs(
-                    included_applications=[args.sign_in_client_id, AZURE_DATABRICKS_APP_ID]),
+                    included_applications=args.included_applications),
                 users=azuread.ConditionalAccessPolicyConditionsUsersArgs(
                     included_groups=list(args.group_object_ids.values()),
-                    excluded_groups=list(args.conditional_access.break_glass_group_object_ids)),
+                    excluded_groups=args.conditional_access.excluded_group_object_ids),
                 locations=self._locations(spec),
             ),
             grant_controls=_grant_controls(spec),
@@ -174,9 +194,9 @@ def check_args(args: ConditionalAccessArgs) -> None:
     if not args.group_object_ids:
         raise ValueError("conditional access needs at least one group with a role (a mapped "
                          "group) to include; give a group in `groups` a `role`")
-    if ca.require_trusted_location and not trusted_location_keys(ca):
-        raise ValueError("conditionalAccess.requireTrustedLocation blocks every location but the "
-                         "trusted ones, and no named location is trusted: mark one "
+    if ca.outside_trusted_locations != "none" and not trusted_location_keys(ca):
+        raise ValueError("conditionalAccess.outsideTrustedLocations applies everywhere but the "
+                         "trusted locations, and no named location is trusted: mark one "
                          "`trusted: true`")
 
 

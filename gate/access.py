@@ -33,6 +33,11 @@ PERMISSIONS = "databricks:index/permissions:Permissions"
 GRANTS = "databricks:index/grants:Grants"
 GRANT = "databricks:index/grant:Grant"
 CA_POLICY = "azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy"
+AAD_APP = "azuread:index/application:Application"
+AAD_SP = "azuread:index/servicePrincipal:ServicePrincipal"
+APP_ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
+UAMI = "azure-native:managedidentity:UserAssignedIdentity"
+AZURE_DATABRICKS_APP_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
 ENTITLEMENT_WIRE = (
     "workspaceAccess",
     "databricksSqlAccess",
@@ -69,6 +74,9 @@ class PrincipalAccess:
     granted_by: str
     conditional_access: list[str] = field(default_factory=list)
     models: list[ModelRight] = field(default_factory=list)
+    # Can this principal get a token for Azure Databricks at all, and through what?
+    can_sign_in: str = ""  # "yes" | "no"
+    sign_in_via: str = ""
 
 
 @dataclass
@@ -79,6 +87,7 @@ class AccessReport:
     principals: list[PrincipalAccess]
     conditional_access: list[dict[str, Any]]
     break_glass_group_object_ids: list[str]
+    azure_databricks_assignment_required: bool = False
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)
@@ -253,6 +262,19 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
                 models=_sorted(rights[BUILTIN_ADMINS]),
             )
         )
+    for i, oid in enumerate(ca.break_glass_group_object_ids):
+        principals.append(PrincipalAccess(
+            key=f"break-glass-{i + 1}", kind="break-glass", display_name="break-glass group",
+            identifier=oid, role="(emergency access)", workspace_permission=[], entitlements={},
+            granted_by=_ns(f"conditionalAccess.breakGlassGroupObjectIds.{i}"),
+            conditional_access=["excluded from every policy"]))
+    for key, extra in settings.azure_databricks_app.additional_assignments.items():
+        principals.append(PrincipalAccess(
+            key=key, kind=f"additional {extra.principal_type}", display_name=extra.reason,
+            identifier=extra.object_id, role="(not mapped to Databricks)",
+            workspace_permission=[], entitlements={},
+            granted_by=_ns(f"azureDatabricksApp.additionalAssignments.{key}")))
+    required = _sign_in(principals, by_type, entra_ids, settings)
     return AccessReport(
         stack=plan.stack,
         environment=settings.environment.value,
@@ -260,7 +282,66 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
         principals=principals,
         conditional_access=policies,
         break_glass_group_object_ids=list(ca.break_glass_group_object_ids),
+        azure_databricks_assignment_required=required,
     )
+
+
+def _object_ids(by_type: dict[str, list[CapturedResource]], entra_ids: dict[str, str],
+                settings: Settings) -> dict[str, str]:
+    """Entra object id -> principal key, from the plan (what the stack really assigns)."""
+    out = {oid: k for k, g in settings.groups.items()
+           if (oid := entra_ids.get(g.display_name, ""))}
+    app_client = {str(a.inputs.get("displayName", "")): str(a.outputs.get("clientId", ""))
+                  for a in by_type[AAD_APP]}
+    sp_object = {str(sp.inputs.get("clientId", "")): str(sp.outputs.get("objectId", sp.id))
+                 for sp in by_type[AAD_SP]}
+    mi_object = {str(mi.inputs.get("resourceName", "")): str(mi.outputs.get("principalId", ""))
+                 for mi in by_type[UAMI]}
+    for k, sp in settings.service_principals.items():
+        if sp.kind == "managed-identity":
+            oid = mi_object.get(sp.display_name, "")
+        else:
+            oid = sp_object.get(app_client.get(sp.display_name, ""), "")
+        if oid:
+            out[oid] = k
+    for i, oid in enumerate(settings.conditional_access.break_glass_group_object_ids):
+        out[oid] = f"break-glass-{i + 1}"
+    for k, extra in settings.azure_databricks_app.additional_assignments.items():
+        out[extra.object_id] = k
+    return out
+
+
+def _sign_in(principals: list[PrincipalAccess], by_type: dict[str, list[CapturedResource]],
+             entra_ids: dict[str, str], settings: Settings) -> bool:
+    """Fill can_sign_in / sign_in_via from the adopted enterprise app and its assignments.
+
+    Returns whether the Azure Databricks enterprise app requires assignment in this plan.
+    """
+    adopted = [sp for sp in by_type[AAD_SP]
+               if str(sp.inputs.get("clientId", "")).lower() == AZURE_DATABRICKS_APP_ID]
+    required = any(sp.inputs.get("appRoleAssignmentRequired") is True for sp in adopted)
+    targets = {str(sp.outputs.get("objectId", sp.id)) for sp in adopted}
+    owners = _object_ids(by_type, entra_ids, settings)
+    assigned: dict[str, str] = {}
+    for a in by_type[APP_ROLE_ASSIGNMENT]:
+        if str(a.inputs.get("resourceObjectId", "")) in targets:
+            key = owners.get(str(a.inputs.get("principalObjectId", "")))
+            if key:
+                assigned[key] = a.name
+    for p in principals:
+        if p.key == BUILTIN_ADMINS:
+            p.can_sign_in, p.sign_in_via = "-", "a Databricks group, not an Entra principal"
+        elif not required:
+            p.can_sign_in = "yes"
+            p.sign_in_via = ("assignment not required on Azure Databricks: every user and "
+                             "identity of the tenant can get a token")
+        elif p.key in assigned:
+            p.can_sign_in = "yes"
+            p.sign_in_via = f"app role assignment '{assigned[p.key]}' on Azure Databricks"
+        else:
+            p.can_sign_in = "no"
+            p.sign_in_via = "not assigned to Azure Databricks: Entra issues it no token"
+    return required
 
 
 def _model_key(r: CapturedResource, settings: Settings) -> str:
@@ -309,6 +390,8 @@ CSV_COLUMNS = (
     "workspace_permission",
     "entitlements",
     "conditional_access",
+    "can_sign_in",
+    "sign_in_via",
     "model",
     "registry",
     "model_name",
@@ -333,6 +416,8 @@ def render_csv(report: AccessReport) -> str:
             ";".join(p.workspace_permission),
             ents,
             ";".join(p.conditional_access),
+            p.can_sign_in,
+            p.sign_in_via,
         ]
         if not p.models:
             w.writerow([*base, "", "", "", "", "", p.granted_by])
@@ -396,6 +481,24 @@ def render_access_markdown(report: AccessReport) -> str:
             f"| `{p.key}` {p.display_name} | {p.kind} | {p.role} | "
             f"{'/'.join(p.workspace_permission) or '-'} | {ents} | {cap} | `{p.granted_by}` |"
         )
+    state = ("requires assignment: only the principals below marked 'yes' get a token"
+             if report.azure_databricks_assignment_required
+             else "does not require assignment: every user and identity of the tenant gets a "
+                  "token (conditional access still applies to users)")
+    lines += [
+        "",
+        "## Sign-in to Azure Databricks",
+        "",
+        f"The tenant's Azure Databricks enterprise app {state}. Conditional access applies to "
+        "user sign-ins; service principals and managed identities are not in its scope.",
+        "",
+        "| principal | kind | can sign in | through | conditional access |",
+        "|---|---|---|---|---|",
+    ]
+    for p in report.principals:
+        cap = "<br/>".join(p.conditional_access) or "-"
+        lines.append(f"| `{p.key}` {p.display_name} | {p.kind} | {p.can_sign_in} | "
+                     f"{p.sign_in_via} | {cap} |")
     lines += [
         "",
         "## Model rights",

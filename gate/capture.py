@@ -76,6 +76,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             provider=request.provider,
             protect=bool(request.protect),
             delete_before_replace=bool(request.deleteBeforeReplace),
+            retain_on_delete=bool(request.retainOnDelete),
             dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns)
                                    for k, v in request.propertyDependencies.items()},

@@ -57,6 +57,9 @@ class CapturedResource:
     provider: str = ""  # provider reference "urn::id" ("" when none)
     protect: bool = False
     delete_before_replace: bool = False
+    # retainOnDelete travels in RegisterResource but not to the analyzer (AnalyzerResourceOptions
+    # has no such field): tests read it here, policies cannot.
+    retain_on_delete: bool = False
     dependencies: list[str] = field(default_factory=list)  # URNs
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     # the config key that produced this resource (e.g. "groups.ml-engineers"), when known

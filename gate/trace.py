@@ -3,7 +3,9 @@
 Components name children ``<component>-<config key>[-<suffix>]`` (STYLE.md: child names from
 the component name and a stable key), so a resource's logical name and type family identify
 its config entry. Resources that no map entry produced point at their section
-(``workspace``, ``network``, ``audit``, ``signInApp``, ``conditionalAccess``).
+(``workspace``, ``network``, ``audit``, ``conditionalAccess``). The sign-in components
+(:data:`_SIGN_IN_PREFIXES`) name their children after their section, so their resources point at
+``azureDatabricksApp`` (or the additional assignment that produced them) and ``clientApp``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ _FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
                 r"permissionAssignment):"), ("groups", "servicePrincipals")),
     (re.compile(r"^azuread:index/(application|servicePrincipal|applicationPassword|"
                 r"applicationFederatedIdentityCredential|appRoleAssignment|"
-                r"servicePrincipalDelegatedPermissionGrant):"), ("servicePrincipals", "signInApp")),
+                r"servicePrincipalDelegatedPermissionGrant):"), ("servicePrincipals",)),
     (re.compile(r"^azure-native:managedidentity(/[^:]+)?:"), ("servicePrincipals",)),
     (re.compile(r"^azure-native:keyvault(/[^:]+)?:"), ("servicePrincipals",)),
     (re.compile(r"^databricks:index/servicePrincipal:"), ("servicePrincipals",)),
@@ -35,6 +37,26 @@ _FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"^azure-native:(operationalinsights|monitor|aadiam)(/[^:]+)?:"), ("audit",)),
     (re.compile(r"^azure-native:(databricks|resources)(/[^:]+)?:"), ("workspace",)),
 ]
+
+
+# child-name prefix of a sign-in component -> its config section (the names __main__.py gives
+# components/azure_databricks_app.py and components/client_app.py)
+_SIGN_IN_PREFIXES = (("azure-databricks-app", "azureDatabricksApp"), ("client-app", "clientApp"))
+
+
+def _sign_in_key(name: str, settings: Settings) -> str:
+    """The config key of a sign-in component's child, or "" when ``name`` is not one."""
+    for prefix, section in _SIGN_IN_PREFIXES:
+        if name != prefix and not name.startswith(prefix + "-"):
+            continue
+        if section == "azureDatabricksApp":
+            extra = name[len(prefix + "-assign-"):] if name.startswith(prefix + "-assign-") else ""
+            if extra in settings.azure_databricks_app.additional_assignments:
+                return f"{PROJECT}:{section}.additionalAssignments.{extra}"
+            if extra:
+                return f"{PROJECT}:{section}.requireAssignment"
+        return f"{PROJECT}:{section}"
+    return ""
 
 
 # Children of the workspace that network.hub declares (components/private_network.py names).
@@ -84,6 +106,11 @@ def trace(resources: list[CapturedResource], settings: Settings) -> None:
     for res in resources:
         if res.type.startswith("pulumi:providers:"):
             continue
+        if res.type.startswith("azuread:"):
+            sign_in = _sign_in_key(res.name, settings)
+            if sign_in:
+                res.source_key = sign_in
+                continue
         if res.type not in families:
             families[res.type] = next(
                 (sections for pattern, sections in _FAMILIES if pattern.match(res.type)), None)
@@ -109,5 +136,5 @@ def _match(name: str, sections: tuple[str, ...], maps: dict[str, list[str]],
                 best, best_rank = f"{PROJECT}:{section}.{segment}", rank
     if best:
         return best
-    section = sections[-1] if sections[-1] in ("signInApp",) else sections[0]
+    section = sections[0]
     return "" if section in maps else f"{PROJECT}:{section}"

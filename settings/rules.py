@@ -11,6 +11,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from settings.errors import Problem
 from settings.model import (
@@ -21,6 +22,8 @@ from settings.model import (
     UC_IDENT,
     UC_PRIVILEGES,
     WORKSPACE_LEVELS,
+    AzureDatabricksApp,
+    ClientApp,
     ConditionalAccess,
     Environment,
     Group,
@@ -31,6 +34,7 @@ from settings.model import (
     ServicePrincipal,
     Workspace,
 )
+from settings.sign_in import azure_databricks_assignees
 
 Fail = Callable[..., None]
 Parts = dict[str, Any]
@@ -209,9 +213,6 @@ def break_glass(parts: Parts, fail: Fail) -> None:
              f"conditional access is '{ca.state}' but no break-glass group is excluded: a "
              "misconfigured policy could lock every administrator out of the tenant",
              "add the object id of your emergency-access group to breakGlassGroupObjectIds")
-    if ca.require_trusted_location and not ca.named_locations:
-        fail(key("conditionalAccess", "requireTrustedLocation"), "requires a trusted location but "
-             "no namedLocations are declared", "declare at least one named location")
 
 
 # --- identities -------------------------------------------------------------------------
@@ -260,13 +261,157 @@ def sp_kinds(parts: Parts, fail: Fail) -> None:
                      "use the OIDC issuer URL of your cluster", value=fc.issuer)
 
 
-@rule("sign_in_app")
-def redirect_uris(parts: Parts, fail: Fail) -> None:
-    for i, uri in enumerate(parts["sign_in_app"].redirect_uris):
-        if not uri.startswith("https://") or "*" in uri:
-            fail(key("signInApp", "redirectUris", str(i)), "redirect URIs must be HTTPS and "
-                 "without wildcards", "use the exact https:// address of the workspace callback",
-                 value=uri)
+# --- sign-in: the Azure Databricks enterprise app and the client app ----------------------
+
+# Loopback hosts a native client may redirect to over plain http (RFC 8252, section 7.3); Entra
+# accepts http:// for localhost redirect URIs only (learn.microsoft.com, "Redirect URI (reply
+# URL) restrictions and limitations": https except localhost; at most 256 characters and 256
+# URIs; no ! $ ' ( ) , ; in a URI).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+MAX_REDIRECT_URI_LENGTH = 256
+MAX_REDIRECT_URIS = 256
+_REDIRECT_FORBIDDEN = set("!$'(),;")
+# Azure Databricks hosts: workspaces (adb-*.azuredatabricks.net) and the account console. The
+# Azure Databricks first-party app signs users in to them; a client of ours never redirects there.
+DATABRICKS_DOMAIN = "azuredatabricks.net"
+
+
+def redirect_uri_problem(uri: str) -> tuple[str, str] | None:
+    """(what is wrong, how to fix it) for a client-app redirect URI; None when acceptable."""
+    try:
+        parts = urlsplit(uri)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return ("is not a URI", "write an absolute https:// URI")
+    if len(uri) > MAX_REDIRECT_URI_LENGTH:
+        return (f"is {len(uri)} characters long; Entra accepts at most "
+                f"{MAX_REDIRECT_URI_LENGTH}", "use a shorter callback path")
+    if _REDIRECT_FORBIDDEN & set(uri):
+        return ("contains a character Entra refuses in redirect URIs (! $ ' ( ) , ;)",
+                "remove it from the callback path")
+    if "*" in uri:
+        return ("contains a wildcard; Entra matches redirect URIs exactly",
+                "register each exact redirect URI")
+    if parts.fragment or "#" in uri:
+        return ("contains a fragment, which OAuth 2.0 forbids in a redirect URI",
+                "remove the '#...' part")
+    if host == DATABRICKS_DOMAIN or host.endswith("." + DATABRICKS_DOMAIN):
+        return ("points at an Azure Databricks host: people sign in to a workspace through "
+                "Microsoft's Azure Databricks app, never through this client app",
+                "use the redirect URI of your own tool (e.g. https://ml-portal.example.com/auth "
+                "or http://localhost for a desktop tool)")
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return None
+    return ("must be https://, or http:// on a loopback address for a native client (RFC 8252)",
+            "use https://<your tool>/<callback>, or http://localhost / http://127.0.0.1")
+
+
+@rule("client_app")
+def client_app_redirect_uris(parts: Parts, fail: Fail) -> None:
+    app: ClientApp = parts["client_app"]
+    seen: set[str] = set()
+    if len(app.redirect_uris) > MAX_REDIRECT_URIS:
+        fail(key("clientApp", "redirectUris"), f"lists {len(app.redirect_uris)} URIs; Entra "
+             f"accepts at most {MAX_REDIRECT_URIS} per application", "remove unused ones")
+    for i, uri in enumerate(app.redirect_uris):
+        path = key("clientApp", "redirectUris", str(i))
+        problem = redirect_uri_problem(uri)
+        if problem is not None:
+            fail(path, problem[0], problem[1], value=uri)
+        if uri.casefold() in seen:
+            fail(path, "is listed twice", "list each redirect URI once", value=uri)
+        seen.add(uri.casefold())
+
+
+@rule("azure_databricks_app", "groups", "service_principals")
+def azure_databricks_assignments(parts: Parts, fail: Fail) -> None:
+    """With assignment required, the operators and the break-glass groups must be assigned."""
+    app: AzureDatabricksApp = parts["azure_databricks_app"]
+    groups: dict[str, Group] = parts["groups"]
+    sps: dict[str, ServicePrincipal] = parts["service_principals"]
+    ca: ConditionalAccess | None = parts.get("conditional_access")
+    base = ("azureDatabricksApp",)
+    for k in app.additional_assignments:
+        if not SLUG.match(k):
+            fail(key(*base, "additionalAssignments", k), "is not a valid map key: keys become "
+                 "resource names", "use lower-case letters, digits and '-' (e.g. 'bi-service')",
+                 value=k)
+        elif k in groups or k in sps or k.startswith("break-glass-"):
+            fail(key(*base, "additionalAssignments", k), "uses the key of a group, a service "
+                 "principal or a break-glass assignment", "choose another key", value=k)
+    if not app.require_assignment:
+        if app.additional_assignments:
+            fail(key(*base, "additionalAssignments"), "lists principals to assign, but "
+                 "requireAssignment is false, so nothing would be assigned",
+                 "set `requireAssignment: true`, or remove additionalAssignments")
+        return
+    assigned = {a.key for a in azure_databricks_assignees(groups, sps, ca, app)}
+    admins = [k for k, g in groups.items() if g.role is Role.ADMIN]
+    if not admins:
+        fail(key(*base, "requireAssignment"), "would leave every administrator without an "
+             "Azure Databricks token: no group has role 'admin'",
+             "set `role: admin` on the platform administrators' group", value=True)
+    for k in admins:
+        if k not in assigned:
+            fail(key(*base, "requireAssignment"), f"would not assign the admin group '{k}'",
+                 "give it a role so it is mapped and assigned", value=True)
+    deployer = parts.get("deployer")
+    if deployer is not None and deployer not in assigned:
+        fail(key(*base, "requireAssignment"), f"would leave the deployer '{deployer}' out: it "
+             "would lose its Azure Databricks token and could not apply the next change",
+             "set `deployer` to a key of servicePrincipals (it is then assigned)", value=True)
+    if ca is not None and not ca.break_glass_group_object_ids:
+        fail(key(*base, "requireAssignment"), "requires assignment but no break-glass group is "
+             "configured, so the emergency-access accounts could not reach Azure Databricks",
+             "add your emergency-access group to conditionalAccess.breakGlassGroupObjectIds",
+             value=True)
+    ids: dict[str, str] = {oid: "conditionalAccess.breakGlassGroupObjectIds"
+                           for oid in (ca.break_glass_group_object_ids if ca else [])}
+    for k, extra in app.additional_assignments.items():
+        if extra.object_id in ids:
+            fail(key(*base, "additionalAssignments", k, "objectId"), f"is already assigned "
+                 f"through {ids[extra.object_id]}", "remove the duplicate",
+                 value=extra.object_id)
+        ids[extra.object_id] = f"azureDatabricksApp.additionalAssignments.{k}"
+
+
+@rule("conditional_access")
+def named_locations_used(parts: Parts, fail: Fail) -> None:
+    """Every declared named location is used by a policy; a location policy has a location."""
+    ca: ConditionalAccess = parts["conditional_access"]
+    base = ("conditionalAccess",)
+    for k, loc in ca.named_locations.items():
+        if ca.outside_trusted_locations == "none":
+            fail(key(*base, "namedLocations", k), "is declared but no policy uses it "
+                 "(outsideTrustedLocations is 'none')", "set `outsideTrustedLocations: block` "
+                 "(or requireCompliantDevice) to use it, or remove the location")
+        elif not loc.trusted:
+            fail(key(*base, "namedLocations", k, "trusted"), "an untrusted location is used by "
+                 "no policy: only trusted locations are exempted from the "
+                 "outsideTrustedLocations policy", "mark it `trusted: true`, or remove it",
+                 value=False)
+    if ca.outside_trusted_locations != "none" and not any(
+            loc.trusted for loc in ca.named_locations.values()):
+        fail(key(*base, "outsideTrustedLocations"), "applies outside the trusted locations, "
+             "but no named location is trusted, so it would apply everywhere",
+             "declare a named location with `trusted: true`, or set "
+             "`outsideTrustedLocations: none`", value=ca.outside_trusted_locations)
+
+
+@rule("conditional_access")
+def recorded_exclusions(parts: Parts, fail: Fail) -> None:
+    """Exclusions besides break-glass are keyed, have a reason and are not break-glass twice."""
+    ca: ConditionalAccess = parts["conditional_access"]
+    for k, exclusion in ca.recorded_exclusions.items():
+        path = ("conditionalAccess", "recordedExclusions", k)
+        if not SLUG.match(k):
+            fail(key(*path), "is not a valid map key", "use lower-case letters, digits and '-'",
+                 value=k)
+        if exclusion.object_id in ca.break_glass_group_object_ids:
+            fail(key(*path, "objectId"), "is a break-glass group, which every policy excludes "
+                 "already", "remove this recorded exclusion", value=exclusion.object_id)
 
 
 # A user-assigned managed identity's resource name (it is also its Entra display name), and

@@ -36,7 +36,7 @@ from ._common import (
     stack_rule,
     string_list_property,
 )
-from .entra import signin_apps
+from .entra import client_apps
 
 DOMAIN = "conditional-access"
 
@@ -47,7 +47,7 @@ NAMED_LOCATION = "azuread:index/namedLocation:NamedLocation"
 ENABLED = "enabled"
 REPORT_ONLY = "enabledForReportingButNotEnforced"
 ACTIVE_STATES = (ENABLED, REPORT_ONLY)
-LEGACY_CLIENT_APP_TYPES = ("exchangeActiveSync", "other")
+USER_EXCLUSIONS = ("excludedGroups", "excludedUsers", "excludedRoles")
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,12 @@ class Target:
 
 
 def databricks_targets(resources: list[PolicyResource]) -> list[Target]:
-    """The first-party Azure Databricks app and every sign-in application of the stack."""
+    """The first-party Azure Databricks app and every client application of the stack."""
     first_party = f"Azure Databricks ({AZURE_DATABRICKS_APP_ID})"
     targets = [Target(first_party, AZURE_DATABRICKS_APP_ID, None)]
-    for app in signin_apps(resources):
+    for app in client_apps(resources):
         targets.append(
-            Target(f"sign-in application {label(app)}", peek(app.props, "clientId"), app)
+            Target(f"client application {label(app)}", peek(app.props, "clientId"), app)
         )
     return targets
 
@@ -120,12 +120,6 @@ def requires_mfa(policy: PolicyResource) -> bool:
     if is_set(strength) and exclusive:
         return True
     return "mfa" in controls and exclusive
-
-
-def blocks_legacy_auth(policy: PolicyResource) -> bool:
-    """True when the policy blocks the legacy-authentication client app types."""
-    types = read_all(policy.props, "conditions", "clientAppTypes") or []
-    return set(LEGACY_CLIENT_APP_TYPES) <= set(types) and "block" in _controls(policy)
 
 
 def uncovered(
@@ -192,15 +186,77 @@ def check_mfa(args: StackValidationArgs, report: Report) -> None:
         )
 
 
-def check_legacy_auth(args: StackValidationArgs, report: Report) -> None:
-    """Legacy authentication to the Databricks applications is blocked."""
-    for target in uncovered(args.resources, blocks_legacy_auth):
+def _recorded(config: Any) -> dict[str, bool]:
+    """recordedExclusions as {object id (lower case): has a reason}."""
+    result: dict[str, bool] = {}
+    entries = config.get("recordedExclusions", [])
+    if isinstance(entries, list):
+        for entry in entries:
+            if isinstance(entry, dict) and isinstance(entry.get("objectId"), str):
+                reason = entry.get("reason")
+                result[entry["objectId"].lower()] = isinstance(reason, str) and bool(
+                    reason.strip())
+    return result
+
+
+def check_exclusions(args: ResourceValidationArgs, report: Report) -> None:
+    """Active policies exclude the break-glass groups and nothing else unless recorded."""
+    if read(args.props, "state") not in ACTIVE_STATES:
+        return
+    config = args.get_config()
+    allowed = {g.lower() for g in config_strings(config, "breakGlassGroupObjectIds", [])}
+    recorded = _recorded(config)
+    for field in USER_EXCLUSIONS:
+        for entry in read_all(args.props, "conditions", "users", field) or []:
+            oid = lower(entry)
+            if oid in allowed or recorded.get(oid) is True:
+                continue
+            why = ("is listed in recordedExclusions without a reason" if oid in recorded
+                   else "is neither a break-glass group nor a recorded exclusion")
+            report(
+                f"conditions.users.{field} excludes '{entry}', which {why}; remove the "
+                "exclusion, or record it as {'objectId': ..., 'reason': ...} in "
+                "recordedExclusions (and conditionalAccess.recordedExclusions in the stack)."
+            )
+
+
+def _location_refs(policy: PolicyResource) -> tuple[set[str], bool]:
+    """Known location ids a policy includes or excludes, and whether any entry is unknown."""
+    refs: set[str] = set()
+    unknown = False
+    for field in ("includedLocations", "excludedLocations"):
+        entries = peek(policy.props, "conditions", "locations", field)
+        if entries is UNKNOWN:
+            unknown = True
+            continue
+        for entry in raw_elements(entries):
+            if isinstance(entry, str):
+                refs.add(entry.lower())
+            elif entry is UNKNOWN:
+                unknown = True
+    return refs, unknown
+
+
+def check_locations_used(args: StackValidationArgs, report: Report) -> None:
+    """Every named location is used by an enabled or report-only policy."""
+    policies = [p for p in of_type(args.resources, CA_POLICY)
+                if read(p.props, "state") in ACTIVE_STATES]
+    refs = [(p, *_location_refs(p)) for p in policies]
+    for location in of_type(args.resources, NAMED_LOCATION):
+        ids = {lower(v) for v in (peek(location.props, "objectId"), peek(location.props, "id"))
+               if isinstance(v, str)}
+        used = any(ids & known or depends_on(p, "conditions", location)
+                   for p, known, _ in refs)
+        if used:
+            continue
+        if any(unknown for _, _, unknown in refs):
+            read(location.props, "objectId")  # undecidable in preview: the SDK says so
         report(
-            f"legacy authentication to {target.description} is not blocked; add a policy with "
-            "conditions.clientAppTypes=['exchangeActiveSync', 'other'], "
-            "grantControls.builtInControls=['block'] and includedApplications containing "
-            f"'{target.shown_id()}' (or 'All').",
-            target.resource.urn if target.resource else None,
+            f"named location {label(location)} is declared but no enabled or report-only "
+            "conditional access policy includes or excludes it; use it (e.g. exclude the "
+            "trusted locations from a policy that blocks or requires a compliant device "
+            "everywhere else) or remove it.",
+            location.urn,
         )
 
 
@@ -261,7 +317,7 @@ POLICIES = [
     ),
     stack_rule(
         name="ca-mfa-for-databricks",
-        description="Sign-ins to Azure Databricks and its sign-in applications require MFA.",
+        description="Sign-ins to Azure Databricks and its client applications require MFA.",
         domain=DOMAIN,
         check=check_mfa,
         severity=Severity.CRITICAL,
@@ -281,17 +337,46 @@ POLICIES = [
         controls=Controls(soc2=("CC6.1",), iso27001=("A.8.5", "A.5.15")),
         remediation="Set state='enabled' once the report-only results have been reviewed.",
     ),
-    stack_rule(
-        name="ca-block-legacy-auth",
-        description="Legacy authentication to Azure Databricks applications is blocked.",
+    resource_rule(
+        name="ca-exclusions-only-break-glass",
+        description=("Active conditional access policies exclude the break-glass groups and "
+                     "nothing else, unless the exclusion is recorded with a reason."),
         domain=DOMAIN,
-        check=check_legacy_auth,
+        types=[CA_POLICY],
+        check=check_exclusions,
         severity=Severity.HIGH,
-        controls=Controls(soc2=("CC6.1",), iso27001=("A.8.5",)),
+        controls=Controls(soc2=("CC6.1", "CC6.2"), iso27001=("A.5.15", "A.5.18")),
         remediation=(
-            "Declare a ConditionalAccessPolicy with conditions.clientAppTypes="
-            "['exchangeActiveSync', 'other'], grantControls.builtInControls=['block'] and the "
-            "Databricks app ids."
+            "Exclude only breakGlassGroupObjectIds; for any other exclusion add "
+            "{'objectId': ..., 'reason': ...} to recordedExclusions."
+        ),
+        config={
+            "breakGlassGroupObjectIds": string_list_property(
+                [], "Object ids of the emergency-access groups policies may exclude."
+            ),
+            "recordedExclusions": {
+                "type": "array",
+                "default": [],
+                "description": "Further exclusions, each with the reason it was accepted.",
+                "items": {
+                    "type": "object",
+                    "properties": {"objectId": {"type": "string"}, "reason": {"type": "string"}},
+                    "required": ["objectId", "reason"],
+                },
+            },
+        },
+    ),
+    stack_rule(
+        name="ca-named-locations-used",
+        description="Every declared named location is used by an active conditional access "
+                    "policy.",
+        domain=DOMAIN,
+        check=check_locations_used,
+        severity=Severity.MEDIUM,
+        controls=Controls(soc2=("CC6.1", "CC6.6"), iso27001=("A.8.20", "A.5.15")),
+        remediation=(
+            "Reference each NamedLocation in conditions.locations of an enabled or report-only "
+            "policy (e.g. excludedLocations of an outside-trusted-locations policy), or remove it."
         ),
     ),
     resource_rule(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
 from pulumi_policy import (
     PolicyResource,
@@ -53,6 +54,14 @@ APP_FEDERATED_CREDENTIAL = (
 )
 MI_FEDERATED_CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 GROUP = "azuread:index/group:Group"
+APP_ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
+
+# Azure Databricks hosts (workspaces adb-*.azuredatabricks.net, the account console): people
+# sign in there through Microsoft's Azure Databricks app; no app of ours redirects there.
+DATABRICKS_DOMAIN = "azuredatabricks.net"
+# http:// is acceptable only on loopback (RFC 8252 for native clients; Entra's localhost rule).
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+REDIRECT_SECTIONS = ("web", "singlePageApplication", "publicClient")
 
 # Microsoft Graph application permissions (app roles) that allow tenant takeover.
 DANGEROUS_GRAPH_ROLES = {
@@ -83,7 +92,7 @@ _GITHUB_ENVIRONMENT_SUBJECT = re.compile(
 
 
 def requests_databricks_scope(app: PolicyResource) -> bool:
-    """True for an application that requests a delegated scope on Azure Databricks (sign-in app)."""
+    """True for an application that requests a delegated scope on Azure Databricks (a client)."""
     for access in elements(read(app.props, "requiredResourceAccesses")):
         if lower(read(access, "resourceAppId")) != AZURE_DATABRICKS_APP_ID:
             continue
@@ -92,9 +101,27 @@ def requests_databricks_scope(app: PolicyResource) -> bool:
     return False
 
 
-def signin_apps(resources: list[PolicyResource]) -> list[PolicyResource]:
-    """The applications of the stack that users sign in to Azure Databricks with."""
+def client_apps(resources: list[PolicyResource]) -> list[PolicyResource]:
+    """The applications of the stack that get user tokens for Azure Databricks (OAuth clients)."""
     return [app for app in of_type(resources, APPLICATION) if requests_databricks_scope(app)]
+
+
+def is_azure_databricks_sp(props: Any) -> bool:
+    """True for a ServicePrincipal of Microsoft's Azure Databricks app (the enterprise app)."""
+    return lower(peek(props, "clientId")) == AZURE_DATABRICKS_APP_ID
+
+
+def _host(uri: str) -> str:
+    try:
+        return (urlsplit(uri).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _redirect_uris(props: Any) -> list[tuple[str, str]]:
+    """(platform section, uri) for every redirect URI of an application."""
+    return [(section, uri) for section in REDIRECT_SECTIONS
+            for uri in elements(read(props, section, "redirectUris")) if isinstance(uri, str)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,18 +150,54 @@ def check_no_implicit_grant(args: ResourceValidationArgs, report: Report) -> Non
 
 
 def check_redirect_uris(args: ResourceValidationArgs, report: Report) -> None:
-    """Redirect URIs are HTTPS and contain no wildcards."""
-    for section in ("web", "singlePageApplication"):
-        for uri in elements(read(args.props, section, "redirectUris")):
-            if not isinstance(uri, str):
-                continue
-            if "*" in uri:
-                report(
-                    f"{section}.redirectUris contains wildcard URI '{uri}'; register each exact "
-                    "redirect URI."
-                )
-            elif not uri.lower().startswith("https://"):
-                report(f"{section}.redirectUris contains non-HTTPS URI '{uri}'; use https:// URIs.")
+    """Redirect URIs use HTTPS (http only on loopback for public clients and SPAs) and no
+    wildcards."""
+    for section, uri in _redirect_uris(args.props):
+        if "*" in uri:
+            report(
+                f"{section}.redirectUris contains wildcard URI '{uri}'; register each exact "
+                "redirect URI."
+            )
+        elif uri.lower().startswith("https://"):
+            continue
+        elif (uri.lower().startswith("http://") and section != "web"
+              and _host(uri) in LOOPBACK_HOSTS):
+            continue
+        else:
+            report(f"{section}.redirectUris contains non-HTTPS URI '{uri}'; use https:// URIs "
+                   "(or http://localhost / http://127.0.0.1 for a native client).")
+
+
+def check_no_workspace_host_redirect(args: ResourceValidationArgs, report: Report) -> None:
+    """No redirect URI points at an Azure Databricks host."""
+    for section, uri in _redirect_uris(args.props):
+        host = _host(uri)
+        if host == DATABRICKS_DOMAIN or host.endswith("." + DATABRICKS_DOMAIN):
+            report(
+                f"{section}.redirectUris contains '{uri}' on an Azure Databricks host; people "
+                "sign in to workspaces through Microsoft's Azure Databricks app, so an app of "
+                "ours never receives codes there. Use the redirect URI of your own tool."
+            )
+
+
+def check_client_public_pkce(args: ResourceValidationArgs, report: Report) -> None:
+    """An app that gets user tokens for Azure Databricks is a public client or SPA (auth code +
+    PKCE) with no secret."""
+    if not requests_databricks_scope(args):  # type: ignore[arg-type]
+        return
+    if elements(read(args.props, "web", "redirectUris")):
+        report("web.redirectUris is set: a web (confidential) platform needs a client secret; "
+               "register the tool's redirect URIs under publicClient or singlePageApplication "
+               "(authorization code + PKCE).")
+    if not (elements(read(args.props, "publicClient", "redirectUris"))
+            or elements(read(args.props, "singlePageApplication", "redirectUris"))):
+        report("no publicClient or singlePageApplication redirect URI: the tool cannot run the "
+               "authorization code flow with PKCE; add its redirect URI there.")
+    if is_set(peek(args.props, "password")):
+        report("password is set: a public client or SPA has no secret; remove it.")
+    if read(args.props, "fallbackPublicClientEnabled") is True:
+        report("fallbackPublicClientEnabled is true (ROPC and device-code flows without a "
+               "redirect URI); set it to false and use authorization code + PKCE.")
 
 
 def check_app_owners(args: ResourceValidationArgs, report: Report) -> None:
@@ -391,13 +454,13 @@ def _principals_of(app: PolicyResource, principals: list[PolicyResource]) -> lis
 
 
 def check_assignment_required(args: StackValidationArgs, report: Report) -> None:
-    """Service principals of Databricks sign-in applications require app role assignment."""
+    """Service principals of the Azure Databricks client apps require app role assignment."""
     principals = of_type(args.resources, SERVICE_PRINCIPAL)
-    for app in signin_apps(args.resources):
+    for app in client_apps(args.resources):
         matched = _principals_of(app, principals)
         if not matched:
             report(
-                f"sign-in application {label(app)} has no azuread ServicePrincipal in this stack; "
+                f"client application {label(app)} has no azuread ServicePrincipal in this stack; "
                 "create one with appRoleAssignmentRequired=True and assign the Databricks groups.",
                 app.urn,
             )
@@ -406,11 +469,70 @@ def check_assignment_required(args: StackValidationArgs, report: Report) -> None
             if required is not True:
                 state = "not set (defaults to False)" if required is None else f"{required}"
                 report(
-                    f"service principal {label(sp)} of sign-in application {label(app)} has "
+                    f"service principal {label(sp)} of client application {label(app)} has "
                     f"appRoleAssignmentRequired {state}; set it to True so only assigned users "
-                    "and groups can sign in.",
+                    "and groups can use it.",
                     sp.urn,
                 )
+
+
+def check_azure_databricks_app_retained(args: ResourceValidationArgs, report: Report) -> None:
+    """The Azure Databricks enterprise app is adopted, never created or deleted by a stack.
+
+    The analyzer protocol carries ``protect`` but not ``retainOnDelete``: this rule sees
+    adoption (``useExisting``) and, with ``requireProtect``, protection; the program's tests
+    assert ``retain_on_delete`` (tests/components/test_azure_databricks_app.py).
+    """
+    if not is_azure_databricks_sp(args.props):
+        return
+    if read(args.props, "useExisting") is not True:
+        report("the Azure Databricks service principal is declared without useExisting=True; "
+               "adopt the tenant's existing enterprise app (use_existing=True, "
+               "retain_on_delete=True) instead of creating one this stack would delete.")
+    require_protect = args.get_config().get("requireProtect", True) is not False
+    if require_protect and not args.opts.protect:
+        report("the adopted Azure Databricks service principal is not protected; set "
+               "protect=True (and retain_on_delete=True) so no destroy or rename can remove the "
+               "tenant's Azure Databricks enterprise app.")
+
+
+def _assignments_to(sp: PolicyResource, assignments: list[PolicyResource]) -> list[PolicyResource]:
+    found = []
+    sp_id = peek(sp.props, "objectId")
+    for assignment in assignments:
+        target = peek(assignment.props, "resourceObjectId")
+        if depends_on(assignment, "resourceObjectId", sp) or (
+                isinstance(target, str) and isinstance(sp_id, str)
+                and lower(target) == lower(sp_id)):
+            found.append(assignment)
+    return found
+
+
+def check_azure_databricks_assignment(args: StackValidationArgs, report: Report) -> None:
+    """With ``requireAssignment``, the Azure Databricks enterprise app admits assigned principals
+    only; a stack never turns an admin's restriction off."""
+    required = args.get_config().get("requireAssignment", False) is True
+    principals = [sp for sp in of_type(args.resources, SERVICE_PRINCIPAL)
+                  if is_azure_databricks_sp(sp.props)]
+    for sp in principals:
+        if read(sp.props, "appRoleAssignmentRequired") is not True:
+            report(f"the Azure Databricks service principal {label(sp)} is adopted with "
+                   "appRoleAssignmentRequired not true: adopting it would let every user of the "
+                   "tenant get an Azure Databricks token (and undo an admin's restriction); set "
+                   "it to True.", sp.urn)
+    if not required:
+        return
+    if not principals:
+        report("requireAssignment is configured but the stack does not adopt the Azure "
+               f"Databricks enterprise app ({AZURE_DATABRICKS_APP_ID}); set "
+               "azureDatabricksApp.requireAssignment: true in the stack config.")
+        return
+    assignments = of_type(args.resources, APP_ROLE_ASSIGNMENT)
+    for sp in principals:
+        if not _assignments_to(sp, assignments):
+            report(f"the Azure Databricks service principal {label(sp)} requires assignment but "
+                   "nobody is assigned: every sign-in would be refused; assign the mapped groups, "
+                   "the automation identities and the break-glass groups.", sp.urn)
 
 
 def check_security_group(args: ResourceValidationArgs, report: Report) -> None:
@@ -569,8 +691,8 @@ POLICIES = [
         },
     ),
     stack_rule(
-        name="entra-signin-app-assignment-required",
-        description="Databricks sign-in applications only admit assigned users and groups.",
+        name="entra-client-app-assignment-required",
+        description="Azure Databricks client applications only admit assigned users and groups.",
         domain=DOMAIN,
         check=check_assignment_required,
         severity=Severity.HIGH,
@@ -580,6 +702,75 @@ POLICIES = [
             "Create the application's azuread ServicePrincipal with clientId=app.client_id and "
             "appRoleAssignmentRequired=True, then assign the Databricks groups to it."
         ),
+    ),
+    resource_rule(
+        name="entra-client-app-public-pkce",
+        description=("Azure Databricks client applications are public clients or SPAs "
+                     "(authorization code + PKCE) without a secret."),
+        domain=DOMAIN,
+        types=[APPLICATION],
+        check=check_client_public_pkce,
+        severity=Severity.HIGH,
+        controls=Controls(soc2=("CC6.1",), iso27001=("A.8.5", "A.5.17")),
+        remediation=(
+            "Register the tool's redirect URIs under publicClient or singlePageApplication, "
+            "leave web.redirectUris empty, set no password and fallbackPublicClientEnabled=False."
+        ),
+    ),
+    resource_rule(
+        name="entra-app-no-workspace-host-redirect",
+        description="No application redirect URI points at an Azure Databricks host.",
+        domain=DOMAIN,
+        types=[APPLICATION],
+        check=check_no_workspace_host_redirect,
+        severity=Severity.HIGH,
+        controls=Controls(soc2=("CC6.1",), iso27001=("A.8.5",)),
+        remediation=(
+            "Remove *.azuredatabricks.net redirect URIs; workspaces sign users in through "
+            "Microsoft's Azure Databricks app (2ff814a6-3304-4ab8-85cb-cd0e6f879c1d)."
+        ),
+    ),
+    resource_rule(
+        name="entra-azure-databricks-app-retained",
+        description=("The Azure Databricks enterprise app is adopted (useExisting) and "
+                     "protected, never created or deleted by a stack."),
+        domain=DOMAIN,
+        types=[SERVICE_PRINCIPAL],
+        check=check_azure_databricks_app_retained,
+        severity=Severity.CRITICAL,
+        controls=Controls(soc2=("A1.2", "CC8.1"), iso27001=("A.8.32", "A.5.15")),
+        remediation=(
+            "Declare azuread.ServicePrincipal(client_id='2ff814a6-3304-4ab8-85cb-cd0e6f879c1d', "
+            "use_existing=True) with ResourceOptions(retain_on_delete=True, protect=True)."
+        ),
+        config={
+            "requireProtect": {
+                "type": "boolean", "default": True,
+                "description": "Also require protect=True (prod); retainOnDelete is not visible "
+                               "to the analyzer and is asserted by the program's tests.",
+            },
+        },
+    ),
+    stack_rule(
+        name="entra-azure-databricks-assignment-required",
+        description=("The Azure Databricks enterprise app requires assignment and has "
+                     "assignments (when configured); a stack never turns it off."),
+        domain=DOMAIN,
+        check=check_azure_databricks_assignment,
+        severity=Severity.HIGH,
+        controls=Controls(soc2=("CC6.2", "CC6.3"), iso27001=("A.5.15", "A.5.18")),
+        remediation=(
+            "Set azureDatabricksApp.requireAssignment: true: the program adopts the enterprise "
+            "app with appRoleAssignmentRequired=True and assigns the mapped groups, automation "
+            "identities and break-glass groups."
+        ),
+        config={
+            "requireAssignment": {
+                "type": "boolean", "default": False,
+                "description": "The stack must adopt the Azure Databricks enterprise app with "
+                               "assignment required and at least one assignment.",
+            },
+        },
     ),
     resource_rule(
         name="entra-group-security-settings",

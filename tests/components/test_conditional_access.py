@@ -1,8 +1,9 @@
 """Rules the conditional access component must satisfy, on the real program's plan (issue 3).
 
-Break-glass is always excluded, prod enforces and dev reports, both Databricks apps require
-MFA for the mapped groups, legacy authentication is blocked, and every enum value is one
-Microsoft Graph documents for conditionalAccessPolicy.
+Break-glass (and only break-glass, unless recorded) is excluded, prod enforces and dev reports,
+Azure Databricks and the client app require MFA for the mapped groups, the named locations are
+used by a policy, and every enum value is one Microsoft Graph documents for
+conditionalAccessPolicy (issues 3, 13 and 14).
 """
 
 from __future__ import annotations
@@ -59,19 +60,29 @@ def mapped_group_ids(plan: Plan, settings: Settings) -> set[str]:
 
 
 def databricks_apps(plan: Plan) -> set[str]:
-    return {plan.outputs["signInClientId"], AZURE_DATABRICKS_APP_ID}
+    """Azure Databricks and, when the stack has one, the client app."""
+    return {AZURE_DATABRICKS_APP_ID, plan.outputs["clientAppClientId"]}
 
 
-def trusted_locations(config: dict[str, Any]) -> None:
-    """Prod, with the trusted-location requirement on and one location not trusted."""
+def compliant_outside(config: dict[str, Any]) -> None:
+    """Prod asking for a compliant device (instead of blocking) outside the trusted locations,
+    with one further exclusion recorded with its reason."""
     ca = config[f"{NS}:conditionalAccess"]
-    ca["requireTrustedLocation"] = True
-    ca["namedLocations"]["fabrikam-vpn"]["trusted"] = False
+    ca["outsideTrustedLocations"] = "requireCompliantDevice"
+    ca["recordedExclusions"] = {"sync-accounts": {
+        "objectId": RECORDED, "reason": "Directory sync accounts sign in from the datacenter."}}
+
+
+RECORDED = "dddddddd-0000-0000-0000-000000000001"
 
 
 @cache
-def plan_trusted_locations() -> Plan:
-    return plan_for("prod", trusted_locations)
+def plan_compliant_outside() -> Plan:
+    return plan_for("prod", compliant_outside)
+
+
+def location_policies(plan: Plan) -> list[CapturedResource]:
+    return [p for p in plan.by_type(POLICY) if "locations" in p.inputs["conditions"]]
 
 
 # --- every policy -----------------------------------------------------------------------------
@@ -85,6 +96,19 @@ def test_every_policy_excludes_break_glass(stack: tuple[str, Plan, Settings]) ->
     for p in policies:
         excluded = set(p.inputs["conditions"]["users"].get("excludedGroups", []))
         assert break_glass <= excluded, p.name
+
+
+def test_policies_exclude_exactly_break_glass_and_recorded_exclusions(
+        stack: tuple[str, Plan, Settings]) -> None:
+    _, plan, settings = stack
+    break_glass = set(settings.conditional_access.break_glass_group_object_ids)
+    for p in plan.by_type(POLICY):
+        users = p.inputs["conditions"]["users"]
+        assert set(users["excludedGroups"]) == break_glass, p.name
+        assert not users.get("excludedUsers") and not users.get("excludedRoles"), p.name
+    recorded = plan_compliant_outside()
+    for p in recorded.by_type(POLICY):
+        assert set(p.inputs["conditions"]["users"]["excludedGroups"]) == break_glass | {RECORDED}
 
 
 def test_prod_enforces_and_dev_reports_only(stack: tuple[str, Plan, Settings]) -> None:
@@ -131,17 +155,17 @@ def test_databricks_apps_require_mfa(stack: tuple[str, Plan, Settings]) -> None:
                for p in mfa)
 
 
-def test_legacy_authentication_is_blocked(stack: tuple[str, Plan, Settings]) -> None:
-    _, plan, settings = stack
-    assert settings.conditional_access.block_legacy_authentication
-    blocked = [p for p in plan.by_type(POLICY) if controls(p) == {"block"}
-               and client_app_types(p) == {"exchangeActiveSync", "other"}]
-    assert len(blocked) == 1
+def test_no_policy_is_a_no_op_scoped_to_legacy_clients(stack: tuple[str, Plan, Settings]) -> None:
+    """Legacy clients cannot sign in to these apps at all: a legacy block on them is a no-op."""
+    _, plan, _ = stack
+    assert all(client_app_types(p) == {"all"} for p in plan.by_type(POLICY))
 
 
-def test_compliant_device_only_when_configured(stack: tuple[str, Plan, Settings]) -> None:
+def test_compliant_device_everywhere_only_when_configured(
+        stack: tuple[str, Plan, Settings]) -> None:
     _, plan, settings = stack
-    compliant = [p for p in plan.by_type(POLICY) if "compliantDevice" in controls(p)]
+    compliant = [p for p in plan.by_type(POLICY) if "compliantDevice" in controls(p)
+                 and "locations" not in p.inputs["conditions"]]
     assert len(compliant) == int(settings.conditional_access.require_compliant_device)
 
 
@@ -169,17 +193,21 @@ def test_named_locations_mirror_config(stack: tuple[str, Plan, Settings]) -> Non
         assert n.inputs["ip"] == {"ipRanges": list(loc.ip_ranges), "trusted": loc.trusted}
 
 
-def test_no_location_policy_unless_required(stack: tuple[str, Plan, Settings]) -> None:
+def test_every_named_location_is_used_by_a_policy(stack: tuple[str, Plan, Settings]) -> None:
     _, plan, settings = stack
-    assert not settings.conditional_access.require_trusted_location
-    assert not any("locations" in p.inputs["conditions"] for p in plan.by_type(POLICY))
+    ca = settings.conditional_access
+    assert ca.named_locations and ca.outside_trusted_locations != "none"
+    (policy,) = location_policies(plan)
+    expected = {"block": {"block"}, "requireCompliantDevice": {"compliantDevice"}}
+    assert controls(policy) == expected[ca.outside_trusted_locations]
+    excluded = set(policy.inputs["conditions"]["locations"]["excludedLocations"])
+    assert excluded == {n.outputs["objectId"] for n in plan.by_type(NAMED_LOCATION)}
 
 
-def test_trusted_location_requirement_blocks_everything_but_trusted_locations() -> None:
-    plan = plan_trusted_locations()
-    located = [p for p in plan.by_type(POLICY) if "locations" in p.inputs["conditions"]]
-    (policy,) = located
-    assert controls(policy) == {"block"}
+def test_outside_trusted_locations_applies_everywhere_but_trusted_locations() -> None:
+    plan = plan_compliant_outside()
+    (policy,) = location_policies(plan)
+    assert controls(policy) == {"compliantDevice"}
     assert client_app_types(policy) == {"all"}
     locations = policy.inputs["conditions"]["locations"]
     assert locations["includedLocations"] == ["All"]
@@ -205,14 +233,14 @@ def test_sign_in_frequency_is_never_looser_than_configured(
 
 def test_minimal_config_still_requires_mfa() -> None:
     ca = ConditionalAccess.model_validate({
-        "state": "enabled", "breakGlassGroupObjectIds": ["bbbbbbbb-0000-0000-0000-000000000001"],
-        "blockLegacyAuthentication": False})
+        "state": "enabled", "breakGlassGroupObjectIds": ["bbbbbbbb-0000-0000-0000-000000000001"]})
     assert [s.key for s in policy_specs(ca)] == ["require-mfa"]
 
 
 def _args(ca: dict[str, Any], groups: dict[str, Any]) -> ConditionalAccessArgs:
     return ConditionalAccessArgs(conditional_access=ConditionalAccess.model_validate(ca),
-                                 group_object_ids=groups, sign_in_client_id="x", environment="dev")
+                                 group_object_ids=groups, client_app_client_id="x",
+                                 environment="dev")
 
 
 def test_a_policy_without_groups_is_refused() -> None:
@@ -221,7 +249,7 @@ def test_a_policy_without_groups_is_refused() -> None:
 
 
 def test_a_location_block_without_a_trusted_location_is_refused() -> None:
-    ca = {"state": "enabled", "requireTrustedLocation": True,
+    ca = {"state": "enabled", "outsideTrustedLocations": "block",
           "namedLocations": {"x": {"displayName": "x", "ipRanges": ["192.0.2.0/24"],
                                    "trusted": False}}}
     with pytest.raises(ValueError, match="trusted"):

@@ -1,30 +1,20 @@
 """Rules the Entra identity component must satisfy, on the real program's plan (issue 3).
 
 Every assertion reads captured registrations by wire name, as the engine and the policy pack
-see them: single-tenant apps, HTTPS redirect URIs, consent for exactly the requested scopes,
-assignment-gated sign-in, federated identities without passwords, two overlapping password
-slots for secret-bearing identities, and no secret in any stack output.
+see them: single-tenant apps, federated identities without passwords, two overlapping password
+slots for secret-bearing identities, and no secret in any stack output. The sign-in side (the
+Azure Databricks enterprise app and the client app) is tested in test_sign_in.py.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from components.entra_identity import (
-    AZURE_DATABRICKS_APP_ID,
-    DEFAULT_APP_ROLE_ID,
-    GRAPH_APP_ID,
-    REQUIRED_APIS,
-    EntraIdentityArgs,
-    credential_display_name,
-    scope_id,
-)
+from components.entra_identity import EntraIdentityArgs, credential_display_name
 from gate.capture import Plan
-from gate.mocks import PUBLISHED_SCOPES, _service_principal_lookup
 from gate.model import CapturedResource, Secret
 from settings import Settings
 from settings.model import Federation
@@ -34,16 +24,9 @@ SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal"
 PASSWORD = "azuread:index/applicationPassword:ApplicationPassword"
 FEDERATED = ("azuread:index/applicationFederatedIdentityCredential:"
              "ApplicationFederatedIdentityCredential")
-GRANT = ("azuread:index/servicePrincipalDelegatedPermissionGrant:"
-         "ServicePrincipalDelegatedPermissionGrant")
-ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
 GROUP = "azuread:index/group:Group"
 KEY_VAULT_SECRET = "azure-native:keyvault:Secret"
 STACKS = ("dev", "prod")
-REQUIRED_SCOPES = {
-    GRAPH_APP_ID: {"openid", "profile", "email", "offline_access", "User.Read"},
-    AZURE_DATABRICKS_APP_ID: {"user_impersonation"},
-}
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -52,15 +35,6 @@ REQUIRED_SCOPES = {
 def stack(request: pytest.FixtureRequest, plan_dev: Plan, plan_prod: Plan,
           settings_dev: Settings, settings_prod: Settings) -> tuple[Plan, Settings]:
     return {"dev": (plan_dev, settings_dev), "prod": (plan_prod, settings_prod)}[request.param]
-
-
-def sign_in_app(plan: Plan) -> CapturedResource:
-    """The application that requests Azure Databricks user_impersonation."""
-    found = [a for a in plan.by_type(APPLICATION)
-             if any(r.get("resourceAppId") == AZURE_DATABRICKS_APP_ID
-                    for r in a.inputs.get("requiredResourceAccesses", []))]
-    assert len(found) == 1, [a.name for a in found]
-    return found[0]
 
 
 def service_principal_of(plan: Plan, app: CapturedResource) -> CapturedResource:
@@ -108,69 +82,6 @@ def test_no_application_is_multi_tenant(stack: tuple[Plan, Settings]) -> None:
     assert apps
     for app in apps:
         assert app.inputs.get("signInAudience") == "AzureADMyOrg", app.name
-
-
-def test_every_redirect_uri_is_https_without_wildcards(stack: tuple[Plan, Settings]) -> None:
-    plan, _ = stack
-    for app in plan.by_type(APPLICATION):
-        for section in ("web", "singlePageApplication", "publicClient"):
-            for uri in app.inputs.get(section, {}).get("redirectUris", []):
-                assert uri.startswith("https://") and "*" not in uri, (app.name, uri)
-    assert sign_in_app(plan).inputs["web"]["redirectUris"]
-
-
-def test_sign_in_app_has_no_implicit_grant_and_emits_security_groups(
-        stack: tuple[Plan, Settings]) -> None:
-    plan, settings = stack
-    app = sign_in_app(plan)
-    assert app.inputs["web"]["implicitGrant"] == {
-        "accessTokenIssuanceEnabled": False, "idTokenIssuanceEnabled": False}
-    assert app.inputs["groupMembershipClaims"] == ["SecurityGroup"]
-    assert sorted(app.inputs["owners"]) == sorted(settings.sign_in_app.owners)
-
-
-def test_sign_in_app_requests_exactly_the_published_delegated_scopes(
-        stack: tuple[Plan, Settings]) -> None:
-    plan, _ = stack
-    requested = {r["resourceAppId"]: r["resourceAccesses"]
-                 for r in sign_in_app(plan).inputs["requiredResourceAccesses"]}
-    assert set(requested) == set(REQUIRED_SCOPES)
-    for resource, accesses in requested.items():
-        assert {a["type"] for a in accesses} == {"Scope"}, "delegated scopes only, no app roles"
-        published = PUBLISHED_SCOPES[resource]
-        assert sorted(a["id"] for a in accesses) == sorted(
-            published[s] for s in REQUIRED_SCOPES[resource])
-
-
-def test_admin_consent_covers_exactly_the_required_scopes_per_resource(
-        stack: tuple[Plan, Settings]) -> None:
-    plan, _ = stack
-    sign_in_sp = service_principal_of(plan, sign_in_app(plan))
-    grants = plan.by_type(GRANT)
-    assert len(grants) == len(REQUIRED_SCOPES)
-    for resource, scopes in REQUIRED_SCOPES.items():
-        published_sp = _service_principal_lookup({"clientId": resource})["objectId"]
-        matching = [g for g in grants
-                    if g.inputs["resourceServicePrincipalObjectId"] == published_sp]
-        assert len(matching) == 1, f"one grant for {resource}"
-        grant = matching[0].inputs
-        assert set(grant["claimValues"]) == scopes
-        assert len(grant["claimValues"]) == len(scopes)
-        assert grant["servicePrincipalObjectId"] == sign_in_sp.id
-        assert "userObjectId" not in grant, "consent is for all users"
-
-
-def test_only_assigned_groups_can_sign_in(stack: tuple[Plan, Settings]) -> None:
-    plan, settings = stack
-    sp = service_principal_of(plan, sign_in_app(plan))
-    assert sp.inputs["appRoleAssignmentRequired"] is True
-    mapped = {plan.outputs["groupObjectIds"][k] for k in settings.mapped_groups}
-    assignments = plan.by_type(ASSIGNMENT)
-    assert {a.inputs["principalObjectId"] for a in assignments} == mapped
-    assert len(assignments) == len(mapped)
-    for a in assignments:
-        assert a.inputs["resourceObjectId"] == sp.id
-        assert a.inputs["appRoleId"] == DEFAULT_APP_ROLE_ID
 
 
 # --- automation identities ---------------------------------------------------------------------
@@ -250,10 +161,9 @@ def test_no_stack_output_carries_a_secret(stack: tuple[Plan, Settings]) -> None:
     assert "mock-secret" not in repr(plan.outputs)
 
 
-def test_outputs_name_the_sign_in_app_the_tenant_and_every_automation_identity(
+def test_outputs_name_the_tenant_and_every_automation_identity(
         stack: tuple[Plan, Settings]) -> None:
     plan, settings = stack
-    assert plan.outputs["signInClientId"] == sign_in_app(plan).outputs["clientId"]
     assert plan.outputs["tenantId"] == settings.tenant_id
     ids = plan.outputs["servicePrincipalApplicationIds"]
     assert set(ids) == set(settings.service_principals)
@@ -272,18 +182,10 @@ def test_identities_are_protected_in_prod_only(plan_dev: Plan, plan_prod: Plan) 
 
 def test_the_program_clock_is_injectable(settings_dev: Settings) -> None:
     fixed = datetime(2030, 1, 2, tzinfo=UTC)
-    args = EntraIdentityArgs.from_settings(settings_dev, group_object_ids={}, now=fixed)
+    args = EntraIdentityArgs.from_settings(settings_dev, now=fixed)
     assert args.now == fixed
-    default = EntraIdentityArgs.from_settings(settings_dev, group_object_ids={})
+    default = EntraIdentityArgs.from_settings(settings_dev)
     assert default.now.tzinfo is not None
-
-
-def test_a_scope_the_tenant_does_not_publish_fails_with_its_name() -> None:
-    api = REQUIRED_APIS[0]
-    published = SimpleNamespace(oauth2_permission_scope_ids={"openid": "x"})
-    assert scope_id(published, api, "openid") == "x"  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="User.Read"):
-        scope_id(published, api, "User.Read")  # type: ignore[arg-type]
 
 
 def test_federated_credential_names_are_valid_for_entra() -> None:

@@ -300,6 +300,8 @@ FIXTURE_TENANT: dict[str, dict[str, Any]] = {
     "databricks-acl-keeps-admins-and-deployer": {"adminGroupNames": ["admins"]},
     "databricks-production-transitions-by-service-principal": {"adminGroupNames": ["admins"]},
     "ca-break-glass-excluded": {"breakGlassGroupObjectIds": []},
+    "ca-exclusions-only-break-glass": {
+        "breakGlassGroupObjectIds": ["77777777-7777-4777-8777-777777777777"]},
     "entra-prefer-secretless-identity": {"acceptedPasswordApplications": [
         {"displayName": "Databricks ML sign-in", "reason": "fixture: its two rotated slots are "
          "what the password rules are tested on"}]},
@@ -356,6 +358,9 @@ RELEASE_APP_ID = "44444444-4444-4444-8444-444444444444"
 OWNER_ID = "55555555-5555-4555-8555-555555555555"
 ML_GROUP_ID = "66666666-6666-4666-8666-666666666666"
 BREAK_GLASS_GROUP_ID = "77777777-7777-4777-8777-777777777777"
+ADB_SP_OBJECT_ID = "88888888-8888-4888-8888-88888888a0db"
+NAMED_LOCATION_ID = "99999999-9999-4999-8999-99999999a10c"
+PORTAL_REDIRECT = "https://ml-portal.example.com/auth/callback"
 CLIENT_SECRET_LIKE = "xYz8Q~abcdefghijklmnopqrstuvwxyz01234567"
 DATABRICKS_PAT_LIKE = "dapi" + "0123456789abcdef" * 2
 TAGS = {
@@ -486,8 +491,9 @@ def application() -> Res:
     return Res("azuread:index/application:Application", "app-databricks-signin", {
         "displayName": "Databricks ML sign-in", "signInAudience": "AzureADMyOrg",
         "owners": [OWNER_ID],
-        "web": {"redirectUris": ["https://adb-1234567890.12.azuredatabricks.net/login.html"],
-                "implicitGrant": {"accessTokenIssuanceEnabled": False,
+        "singlePageApplication": {"redirectUris": [PORTAL_REDIRECT]},
+        "fallbackPublicClientEnabled": False,
+        "web": {"implicitGrant": {"accessTokenIssuanceEnabled": False,
                                   "idTokenIssuanceEnabled": False}},
         "requiredResourceAccesses": [
             {"resourceAppId": DATABRICKS_APP_ID, "resourceAccesses": [
@@ -502,6 +508,20 @@ def application() -> Res:
 def service_principal() -> Res:
     return Res("azuread:index/servicePrincipal:ServicePrincipal", "sp-databricks-signin", {
         "clientId": SIGNIN_CLIENT_ID, "appRoleAssignmentRequired": True, "owners": [OWNER_ID]})
+
+
+def azure_databricks_sp() -> Res:
+    """The tenant's Azure Databricks enterprise app, adopted with assignment required."""
+    return Res("azuread:index/servicePrincipal:ServicePrincipal", "azure-databricks-app", {
+        "clientId": DATABRICKS_APP_ID, "useExisting": True, "appRoleAssignmentRequired": True},
+        outputs={"objectId": ADB_SP_OBJECT_ID}, protect=True)
+
+
+def azure_databricks_assignment() -> Res:
+    return Res("azuread:index/appRoleAssignment:AppRoleAssignment",
+               "azure-databricks-app-assign-ml-engineers", {
+                   "appRoleId": "00000000-0000-0000-0000-000000000000",
+                   "principalObjectId": ML_GROUP_ID, "resourceObjectId": ADB_SP_OBJECT_ID})
 
 
 def application_password(name: str = "pwd-signin-a", relative: str = "4320h") -> Res:
@@ -538,20 +558,24 @@ def ca_mfa_policy() -> Res:
         "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}})
 
 
-def ca_legacy_policy() -> Res:
-    return Res("azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy", "ca-legacy", {
-        "displayName": "Block legacy authentication", "state": "enabled",
+def ca_location_policy() -> Res:
+    """Block sign-in to the Databricks apps from everywhere but the trusted location."""
+    return Res("azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy", "ca-locations", {
+        "displayName": "Databricks: block outside trusted locations", "state": "enabled",
         "conditions": {
-            "clientAppTypes": ["exchangeActiveSync", "other"],
-            "applications": {"includedApplications": ["All"]},
-            "users": {"includedUsers": ["All"], "excludedGroups": [BREAK_GLASS_GROUP_ID]},
+            "clientAppTypes": ["all"],
+            "applications": {"includedApplications": [DATABRICKS_APP_ID, SIGNIN_CLIENT_ID]},
+            "users": {"includedGroups": [ML_GROUP_ID], "excludedGroups": [BREAK_GLASS_GROUP_ID]},
+            "locations": {"includedLocations": ["All"],
+                          "excludedLocations": [NAMED_LOCATION_ID]},
         },
         "grantControls": {"operator": "OR", "builtInControls": ["block"]}})
 
 
 def named_location() -> Res:
     return Res("azuread:index/namedLocation:NamedLocation", "nl-corp-egress", {
-        "displayName": "Corporate egress", "ip": {"ipRanges": ["203.0.113.0/28"], "trusted": True}})
+        "displayName": "Corporate egress", "ip": {"ipRanges": ["203.0.113.0/28"], "trusted": True}},
+        outputs={"objectId": NAMED_LOCATION_ID})
 
 
 def databricks_group() -> Res:
@@ -634,7 +658,7 @@ def databricks_provider() -> Res:
 def stack_resource() -> Res:
     return Res("pulumi:pulumi:Stack", f"{PROJECT}-{STACK}", {
         "workspaceUrl": "https://adb-1234567890.12.azuredatabricks.net",
-        "signInClientId": SIGNIN_CLIENT_ID})
+        "clientAppClientId": SIGNIN_CLIENT_ID})
 
 
 def compliant_stack() -> list[Res]:
@@ -646,10 +670,10 @@ def compliant_stack() -> list[Res]:
         workspace(), private_endpoint(), private_dns_zone(), dns_zone_link(), dns_zone_group(),
         log_analytics(), diagnostic_setting(),
         user_assigned_identity(), key_vault_secret(),
-        application(), service_principal(),
+        application(), service_principal(), azure_databricks_sp(), azure_databricks_assignment(),
         application_password("pwd-signin-a", "4320h"),
         application_password("pwd-signin-b", "2160h"),
-        federated_credential(), entra_group(), ca_mfa_policy(), ca_legacy_policy(),
+        federated_credential(), entra_group(), ca_mfa_policy(), ca_location_policy(),
         named_location(),
         databricks_group(), databricks_service_principal(), permission_assignment(),
         registered_model(), model_permissions(), catalog_grants(), schema_grants(), model_grants(),

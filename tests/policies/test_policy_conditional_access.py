@@ -1,4 +1,4 @@
-"""Conditional access rules protecting Azure Databricks sign-ins."""
+"""Conditional access rules protecting Azure Databricks sign-ins (issues 3, 13, 14.6)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from policy_harness import (
     UNKNOWN,
     Case,
     application,
-    ca_legacy_policy,
+    ca_location_policy,
     ca_mfa_policy,
     check_case,
     compliant_stack,
@@ -25,11 +25,12 @@ from policy_harness import (
 BREAK_GLASS = "ca-break-glass-excluded"
 MFA = "ca-mfa-for-databricks"
 ENABLED = "ca-policies-enabled"
-LEGACY = "ca-block-legacy-auth"
 NAMED = "ca-named-location-narrow-trusted-ranges"
+EXCLUSIONS = "ca-exclusions-only-break-glass"
+USED = "ca-named-locations-used"
 
 FIRST_PARTY = f"Azure Databricks ({DATABRICKS_APP_ID})"
-SIGNIN = "sign-in application 'app-databricks-signin'"
+SIGNIN = "client application 'app-databricks-signin'"
 REPORT_ONLY = "enabledForReportingButNotEnforced"
 OTHER_GROUP = "99999999-9999-4999-8999-999999999999"
 
@@ -42,13 +43,20 @@ def _mfa(subject: str, app_id: str) -> str:
     )
 
 
-def _legacy(subject: str, app_id: str) -> str:
+def _excluded(field: str, entry: str, why: str) -> str:
     return (
-        f"legacy authentication to {subject} is not blocked; add a policy with "
-        "conditions.clientAppTypes=['exchangeActiveSync', 'other'], "
-        "grantControls.builtInControls=['block'] and includedApplications containing "
-        f"'{app_id}' (or 'All')."
+        f"conditions.users.{field} excludes '{entry}', which {why}; remove the exclusion, or "
+        "record it as {'objectId': ..., 'reason': ...} in recordedExclusions (and "
+        "conditionalAccess.recordedExclusions in the stack)."
     )
+
+
+NOT_RECORDED = "is neither a break-glass group nor a recorded exclusion"
+UNUSED = (
+    "named location 'nl-corp-egress' is declared but no enabled or report-only conditional "
+    "access policy includes or excludes it; use it (e.g. exclude the trusted locations from a "
+    "policy that blocks or requires a compliant device everywhere else) or remove it."
+)
 
 
 def _stack(*replacements, drop=()):
@@ -56,7 +64,6 @@ def _stack(*replacements, drop=()):
 
 
 MFA_BOTH = (_mfa(FIRST_PARTY, DATABRICKS_APP_ID), _mfa(SIGNIN, SIGNIN_CLIENT_ID))
-LEGACY_BOTH = (_legacy(FIRST_PARTY, DATABRICKS_APP_ID), _legacy(SIGNIN, SIGNIN_CLIENT_ID))
 BREAK_GLASS_CONFIG = {"breakGlassGroupObjectIds": [BREAK_GLASS_GROUP_ID]}
 
 CASES: list[Case] = [
@@ -71,7 +78,7 @@ CASES: list[Case] = [
               f"conditions.users.excludedGroups does not contain break-glass group(s) "
               f"['{BREAK_GLASS_GROUP_ID}']; exclude them so the emergency access accounts are "
               "never locked out.", config=BREAK_GLASS_CONFIG),
-    violation(BREAK_GLASS, "report-only-too", ca_legacy_policy().set("state", REPORT_ONLY).set(
+    violation(BREAK_GLASS, "report-only-too", ca_location_policy().set("state", REPORT_ONLY).set(
         "conditions.users.excludedGroups", DELETE),
               f"conditions.users.excludedGroups does not contain break-glass group(s) "
               f"['{BREAK_GLASS_GROUP_ID}']; exclude them so the emergency access accounts are "
@@ -120,24 +127,49 @@ CASES: list[Case] = [
     violation(ENABLED, "report-only", ca_mfa_policy().set("state", REPORT_ONLY),
               f"state is '{REPORT_ONLY}'; set state='enabled' in production (report-only and "
               "disabled policies do not protect sign-ins)."),
-    violation(ENABLED, "disabled", ca_legacy_policy().set("state", "disabled"),
+    violation(ENABLED, "disabled", ca_location_policy().set("state", "disabled"),
               "state is 'disabled'; set state='enabled' in production (report-only and disabled "
               "policies do not protect sign-ins)."),
     preview(ENABLED, "state", ca_mfa_policy().set("state", UNKNOWN), "state"),
-    # --- legacy authentication (stack) -----------------------------------------------------
-    passes(LEGACY, "blocked", compliant_stack()),
-    passes(LEGACY, "explicit-apps", _stack(ca_legacy_policy().set(
-        "conditions.applications.includedApplications", [DATABRICKS_APP_ID, SIGNIN_CLIENT_ID]))),
-    violation(LEGACY, "missing", _stack(drop=["ca-legacy"]), *LEGACY_BOTH),
-    violation(LEGACY, "one-client-type", _stack(ca_legacy_policy().set(
-        "conditions.clientAppTypes", ["exchangeActiveSync"])), *LEGACY_BOTH),
-    violation(LEGACY, "mfa-instead-of-block", _stack(ca_legacy_policy().set(
-        "grantControls.builtInControls", ["mfa"])), *LEGACY_BOTH),
-    violation(LEGACY, "first-party-only", _stack(ca_legacy_policy().set(
-        "conditions.applications.includedApplications", [DATABRICKS_APP_ID])),
-              _legacy(SIGNIN, SIGNIN_CLIENT_ID)),
-    preview(LEGACY, "client-app-types", _stack(ca_legacy_policy().set(
-        "conditions.clientAppTypes", UNKNOWN)), "conditions.clientAppTypes"),
+    # --- exclusions are exactly break-glass (issue 14.6) ----------------------------------
+    passes(EXCLUSIONS, "break-glass-only", ca_mfa_policy()),
+    passes(EXCLUSIONS, "disabled-policy-may-exclude", ca_mfa_policy().set("state", "disabled")
+           .set("conditions.users.excludedUsers", [OTHER_GROUP])),
+    passes(EXCLUSIONS, "recorded-with-reason", ca_mfa_policy().set(
+        "conditions.users.excludedGroups", [BREAK_GLASS_GROUP_ID, OTHER_GROUP]),
+           config={"recordedExclusions": [{"objectId": OTHER_GROUP,
+                                           "reason": "sync accounts sign in from the DC"}]}),
+    violation(EXCLUSIONS, "extra-group", ca_mfa_policy().set(
+        "conditions.users.excludedGroups", [BREAK_GLASS_GROUP_ID, OTHER_GROUP]),
+              _excluded("excludedGroups", OTHER_GROUP, NOT_RECORDED)),
+    violation(EXCLUSIONS, "report-only-excluded-user", ca_mfa_policy().set(
+        "state", REPORT_ONLY).set("conditions.users.excludedUsers", ["GuestsOrExternalUsers"]),
+              _excluded("excludedUsers", "GuestsOrExternalUsers", NOT_RECORDED)),
+    violation(EXCLUSIONS, "excluded-role", ca_mfa_policy().set(
+        "conditions.users.excludedRoles", [OTHER_GROUP]),
+              _excluded("excludedRoles", OTHER_GROUP, NOT_RECORDED)),
+    violation(EXCLUSIONS, "recorded-without-reason", ca_mfa_policy().set(
+        "conditions.users.excludedGroups", [BREAK_GLASS_GROUP_ID, OTHER_GROUP]),
+              _excluded("excludedGroups", OTHER_GROUP,
+                        "is listed in recordedExclusions without a reason"),
+              config={"recordedExclusions": [{"objectId": OTHER_GROUP, "reason": " "}]}),
+    preview(EXCLUSIONS, "excluded", ca_mfa_policy().set(
+        "conditions.users.excludedGroups", [UNKNOWN]), "conditions.users.excludedGroups.0"),
+    # --- every named location is used (stack) --------------------------------------------
+    passes(USED, "excluded-by-location-policy", compliant_stack()),
+    passes(USED, "by-dependency", _stack(
+        named_location().set_output("objectId", UNKNOWN),
+        ca_location_policy().set("conditions.locations.excludedLocations", [UNKNOWN])
+        .depends("conditions", named_location()))),
+    violation(USED, "no-policy", _stack(drop=["ca-locations"]), UNUSED),
+    violation(USED, "policy-disabled", _stack(ca_location_policy().set("state", "disabled")),
+              UNUSED),
+    violation(USED, "other-location", _stack(ca_location_policy().set(
+        "conditions.locations.excludedLocations", [OTHER_GROUP])), UNUSED),
+    preview(USED, "location-id", _stack(
+        named_location().set_output("objectId", UNKNOWN),
+        ca_location_policy().set("conditions.locations.excludedLocations", [UNKNOWN])),
+            "objectId"),
     # --- trusted named locations -----------------------------------------------------------
     passes(NAMED, "narrow", named_location()),
     passes(NAMED, "untrusted-broad", named_location().set("ip", {"ipRanges": ["10.0.0.0/8"],

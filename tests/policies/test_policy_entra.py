@@ -1,4 +1,4 @@
-"""Entra ID application, credential, service principal and group rules."""
+"""Entra ID application, credential, service principal and group rules (issues 3 and 13)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from policy_harness import (
+    DATABRICKS_APP_ID,
     DELETE,
     DIRECTORY_READ_WRITE_ALL,
     ROLE_MANAGEMENT_READ_WRITE,
@@ -15,6 +16,8 @@ from policy_harness import (
     Res,
     application,
     application_password,
+    azure_databricks_assignment,
+    azure_databricks_sp,
     check_case,
     compliant_stack,
     entra_group,
@@ -37,7 +40,22 @@ LIFETIME = "entra-app-password-lifetime"
 DBR = "entra-app-password-create-before-delete"
 OVERLAP = "entra-app-password-overlapping-slots"
 FEDERATED = "entra-federated-credential-pinned"
-ASSIGNMENT = "entra-signin-app-assignment-required"
+ASSIGNMENT = "entra-client-app-assignment-required"
+PKCE = "entra-client-app-public-pkce"
+NO_WORKSPACE_HOST = "entra-app-no-workspace-host-redirect"
+RETAINED = "entra-azure-databricks-app-retained"
+ADB_ASSIGNMENT = "entra-azure-databricks-assignment-required"
+WORKSPACE_URI = "https://adb-1234567890.12.azuredatabricks.net/login.html"
+NOT_ADOPTED = (
+    "the Azure Databricks service principal is declared without useExisting=True; adopt the "
+    "tenant's existing enterprise app (use_existing=True, retain_on_delete=True) instead of "
+    "creating one this stack would delete."
+)
+NOT_PROTECTED = (
+    "the adopted Azure Databricks service principal is not protected; set protect=True (and "
+    "retain_on_delete=True) so no destroy or rename can remove the tenant's Azure Databricks "
+    "enterprise app."
+)
 GROUP = "entra-group-security-settings"
 
 APP_ID = f"/applications/{SIGNIN_APP_OBJECT_ID}"
@@ -49,6 +67,11 @@ GRAPH_FIX = (
     "; remove it (use a delegated scope) or add its id to allowedGraphAppRoles with a "
     "justification."
 )
+
+
+def replace_protect(res: Res, protect: bool) -> Res:
+    from dataclasses import replace
+    return replace(res, protect=protect)
 
 
 def _stack(*replacements, drop=()):
@@ -109,15 +132,100 @@ CASES: list[Case] = [
             "web.implicitGrant.accessTokenIssuanceEnabled"),
     # --- redirect URIs ---------------------------------------------------------------------
     passes(REDIRECTS, "https", application()),
-    violation(REDIRECTS, "http", application().set("web.redirectUris.1", "http://localhost/cb"),
-              "web.redirectUris contains non-HTTPS URI 'http://localhost/cb'; use https:// URIs."),
+    passes(REDIRECTS, "spa-localhost", application().set(
+        "singlePageApplication.redirectUris", ["http://localhost:3000/auth"])),
+    passes(REDIRECTS, "native-loopback", application().set(
+        "publicClient.redirectUris", ["http://127.0.0.1:8400/cb"])),
+    violation(REDIRECTS, "http-web", application().set("web.redirectUris", ["http://localhost/cb"]),
+              "web.redirectUris contains non-HTTPS URI 'http://localhost/cb'; use https:// URIs "
+              "(or http://localhost / http://127.0.0.1 for a native client)."),
+    violation(REDIRECTS, "http-not-loopback", application().set(
+        "publicClient.redirectUris", ["http://tools.example.com/cb"]),
+              "publicClient.redirectUris contains non-HTTPS URI 'http://tools.example.com/cb'; "
+              "use https:// URIs (or http://localhost / http://127.0.0.1 for a native client)."),
     violation(REDIRECTS, "wildcard",
               application().set("singlePageApplication.redirectUris",
                                 ["https://*.azuredatabricks.net/cb"]),
               "singlePageApplication.redirectUris contains wildcard URI "
               "'https://*.azuredatabricks.net/cb'; register each exact redirect URI."),
-    preview(REDIRECTS, "uri", application().set("web.redirectUris.0", UNKNOWN),
+    preview(REDIRECTS, "uri", application().set("web.redirectUris", [UNKNOWN]),
             "web.redirectUris.0"),
+    # --- no redirect URI on an Azure Databricks host ----------------------------------------
+    passes(NO_WORKSPACE_HOST, "own-tool", application()),
+    violation(NO_WORKSPACE_HOST, "workspace-host", application().set(
+        "web.redirectUris", [WORKSPACE_URI]),
+              f"web.redirectUris contains '{WORKSPACE_URI}' on an Azure Databricks host; people "
+              "sign in to workspaces through Microsoft's Azure Databricks app, so an app of ours "
+              "never receives codes there. Use the redirect URI of your own tool."),
+    violation(NO_WORKSPACE_HOST, "account-console", application().set(
+        "singlePageApplication.redirectUris",
+        ["https://accounts.azuredatabricks.net/oidc/consume"]),
+              "singlePageApplication.redirectUris contains "
+              "'https://accounts.azuredatabricks.net/oidc/consume' on an Azure Databricks host; "
+              "people sign in to workspaces through Microsoft's Azure Databricks app, so an app "
+              "of ours never receives codes there. Use the redirect URI of your own tool."),
+    preview(NO_WORKSPACE_HOST, "uri", application().set(
+        "publicClient.redirectUris", [UNKNOWN]), "publicClient.redirectUris.0"),
+    # --- the client app is a public client or SPA with PKCE ---------------------------------
+    passes(PKCE, "spa", application()),
+    passes(PKCE, "public-client", application().set("singlePageApplication", DELETE).set(
+        "publicClient", {"redirectUris": ["http://localhost"]})),
+    passes(PKCE, "not-a-databricks-client", application().set(
+        "requiredResourceAccesses", []).set("web.redirectUris", ["https://x.example/cb"])),
+    violation(PKCE, "web-platform", application().set("singlePageApplication", DELETE).set(
+        "web.redirectUris", ["https://ml-portal.example.com/signin-oidc"]),
+              "web.redirectUris is set: a web (confidential) platform needs a client secret; "
+              "register the tool's redirect URIs under publicClient or singlePageApplication "
+              "(authorization code + PKCE).",
+              "no publicClient or singlePageApplication redirect URI: the tool cannot run the "
+              "authorization code flow with PKCE; add its redirect URI there."),
+    violation(PKCE, "inline-password", application().set(
+        "password", {"displayName": "portal secret"}),
+              "password is set: a public client or SPA has no secret; remove it."),
+    violation(PKCE, "ropc", application().set("fallbackPublicClientEnabled", True),
+              "fallbackPublicClientEnabled is true (ROPC and device-code flows without a "
+              "redirect URI); set it to false and use authorization code + PKCE."),
+    preview(PKCE, "fallback", application().set("fallbackPublicClientEnabled", UNKNOWN),
+            "fallbackPublicClientEnabled"),
+    # --- the Azure Databricks enterprise app is adopted, never deleted ------------------------
+    passes(RETAINED, "adopted-protected", azure_databricks_sp()),
+    passes(RETAINED, "other-service-principal", service_principal()),
+    passes(RETAINED, "dev-unprotected", replace_protect(azure_databricks_sp(), False),
+           config={"requireProtect": False}),
+    violation(RETAINED, "created-not-adopted", azure_databricks_sp().set("useExisting", DELETE),
+              NOT_ADOPTED),
+    violation(RETAINED, "unprotected-in-prod", replace_protect(azure_databricks_sp(), False),
+              NOT_PROTECTED),
+    preview(RETAINED, "use-existing", azure_databricks_sp().set("useExisting", UNKNOWN),
+            "useExisting"),
+    # --- the Azure Databricks enterprise app requires assignment (stack) --------------------
+    passes(ADB_ASSIGNMENT, "assigned", compliant_stack()),
+    passes(ADB_ASSIGNMENT, "assigned-by-dependency", _stack(
+        azure_databricks_sp().set_output("objectId", UNKNOWN),
+        azure_databricks_assignment().set("resourceObjectId", UNKNOWN)
+        .depends("resourceObjectId", azure_databricks_sp()))),
+    passes(ADB_ASSIGNMENT, "not-configured-not-adopted", _stack(
+        drop=["azure-databricks-app", "azure-databricks-app-assign-ml-engineers"]),
+           config={"requireAssignment": False}),
+    violation(ADB_ASSIGNMENT, "not-adopted", _stack(
+        drop=["azure-databricks-app", "azure-databricks-app-assign-ml-engineers"]),
+              "requireAssignment is configured but the stack does not adopt the Azure Databricks "
+              f"enterprise app ({DATABRICKS_APP_ID}); set azureDatabricksApp.requireAssignment: "
+              "true in the stack config."),
+    violation(ADB_ASSIGNMENT, "nobody-assigned", _stack(
+        drop=["azure-databricks-app-assign-ml-engineers"]),
+              "the Azure Databricks service principal 'azure-databricks-app' requires assignment "
+              "but nobody is assigned: every sign-in would be refused; assign the mapped groups, "
+              "the automation identities and the break-glass groups."),
+    violation(ADB_ASSIGNMENT, "adopted-open", _stack(
+        azure_databricks_sp().set("appRoleAssignmentRequired", False)),
+              "the Azure Databricks service principal 'azure-databricks-app' is adopted with "
+              "appRoleAssignmentRequired not true: adopting it would let every user of the "
+              "tenant get an Azure Databricks token (and undo an admin's restriction); set it to "
+              "True.", config={"requireAssignment": False}),
+    preview(ADB_ASSIGNMENT, "required", _stack(
+        azure_databricks_sp().set("appRoleAssignmentRequired", UNKNOWN)),
+            "appRoleAssignmentRequired"),
     # --- owners ----------------------------------------------------------------------------
     passes(OWNERS, "one-owner", application()),
     passes(OWNERS, "unknown-owners-count", application().set("owners", [UNKNOWN])),
@@ -273,17 +381,17 @@ CASES: list[Case] = [
         application().set("requiredResourceAccesses", []), drop=["sp-databricks-signin"])),
     violation(ASSIGNMENT, "not-required", _stack(
         service_principal().set("appRoleAssignmentRequired", False)),
-              "service principal 'sp-databricks-signin' of sign-in application "
+              "service principal 'sp-databricks-signin' of client application "
               "'app-databricks-signin' has appRoleAssignmentRequired False; set it to True so only "
-              "assigned users and groups can sign in."),
+              "assigned users and groups can use it."),
     violation(ASSIGNMENT, "default", _stack(
         service_principal().set("appRoleAssignmentRequired", DELETE)
         .set("clientId", UNKNOWN).depends("clientId", application())),
-              "service principal 'sp-databricks-signin' of sign-in application "
+              "service principal 'sp-databricks-signin' of client application "
               "'app-databricks-signin' has appRoleAssignmentRequired not set (defaults to "
-              "False); set it to True so only assigned users and groups can sign in."),
+              "False); set it to True so only assigned users and groups can use it."),
     violation(ASSIGNMENT, "no-service-principal", _stack(drop=["sp-databricks-signin"]),
-              "sign-in application 'app-databricks-signin' has no azuread ServicePrincipal in this "
+              "client application 'app-databricks-signin' has no azuread ServicePrincipal in this "
               "stack; create one with appRoleAssignmentRequired=True and assign the Databricks "
               "groups."),
     preview(ASSIGNMENT, "client-id", _stack(

@@ -170,10 +170,10 @@ def test_rotation_overlap_not_shorter_than_period() -> None:
 
 def test_redirect_uri_must_be_https() -> None:
     def mutate(cfg: Config) -> None:
-        cfg[c("signInApp")]["redirectUris"] = ["http://*.azuredatabricks.net/oidc/callback"]
+        cfg[c("clientApp")]["redirectUris"] = ["http://tools.fabrikam.example/callback"]
 
-    msg = only(problems_for("dev", mutate), c("signInApp.redirectUris.0"))
-    assert "HTTPS and without wildcards" in msg
+    msg = only(problems_for("dev", mutate), c("clientApp.redirectUris.0"))
+    assert "must be https://" in msg and "loopback" in msg
 
 
 def test_map_keys_must_be_slugs() -> None:
