@@ -153,16 +153,18 @@ def redirect_uri_problems(uri: str, *, prod: bool) -> list[tuple[str, str]]:
     return out
 
 
-@rule("sign_in_app", "environment")
-def sign_in_redirect_uris(parts: Parts, fail: Fail) -> None:
-    prod = parts["environment"] is Environment.PROD
-    app = parts["sign_in_app"]
+@rule("client_app", "environment")
+def client_app_redirect_uri_limits(parts: Parts, fail: Fail) -> None:
+    """Entra's limits on the client app's redirect URIs; loopback only where it belongs.
+
+    A public client (desktop or CLI tool) receives its code on the user's own loopback address
+    (RFC 8252), in prod too. A single-page app on localhost only exists on a developer's machine.
+    """
+    app = parts["client_app"]
+    prod = parts["environment"] is Environment.PROD and app.platform != "publicClient"
     for i, uri in enumerate(app.redirect_uris):
         for message, fix in redirect_uri_problems(uri, prod=prod):
-            fail(key("signInApp", "redirectUris", str(i)), message, fix, value=uri)
-    if app.logout_url:
-        for message, fix in redirect_uri_problems(app.logout_url, prod=prod):
-            fail(key("signInApp", "logoutUrl"), message, fix, value=app.logout_url)
+            fail(key("clientApp", "redirectUris", str(i)), message, fix, value=uri)
 
 
 # --- Entra display names ------------------------------------------------------------------
@@ -173,9 +175,9 @@ def _too_long(fail: Fail, path: tuple[str, ...], value: str, limit: int, what: s
              f"shorten it to {limit} characters or fewer", value=value)
 
 
-@rule("sign_in_app")
-def sign_in_app_name_length(parts: Parts, fail: Fail) -> None:
-    _too_long(fail, ("signInApp", "displayName"), parts["sign_in_app"].display_name,
+@rule("client_app")
+def client_app_name_length(parts: Parts, fail: Fail) -> None:
+    _too_long(fail, ("clientApp", "displayName"), parts["client_app"].display_name,
               APP_DISPLAY_NAME_MAX, "an Entra app registration's displayName")
 
 

@@ -38,12 +38,12 @@ def _set(path: str, value: Any) -> Callable[[Config], None]:
 
 CASES = [
     ("groups.auditors.displayName", "g" * 257, "256"),
-    ("signInApp.displayName", "a" * 121, "120"),
+    ("clientApp.displayName", "a" * 121, "120"),
     ("servicePrincipals.model-release.displayName", "s" * 121, "120"),
     ("conditionalAccess.namedLocations.fabrikam-vpn.displayName", "n" * 257, "256"),
-    ("signInApp.redirectUris.0", "https://adb-2.azuredatabricks.net/" + "p" * 230, "256"),
-    ("signInApp.redirectUris.0", "https://adb-2.azuredatabricks.net/cb#frag", "fragment"),
-    ("signInApp.redirectUris.0", "https://adb-2.azuredatabricks.net/c(b)", "("),
+    ("clientApp.redirectUris.0", "https://ml-portal.example/" + "p" * 240, "256"),
+    ("clientApp.redirectUris.0", "https://ml-portal.example/cb#frag", "fragment"),
+    ("clientApp.redirectUris.0", "https://ml-portal.example/c(b)", "("),
     ("tags.owner", "o" * 257, "256"),
     ("tags.extra.project", "v" * 257, "256"),
     ("workspace.name", "dbw.fabrikam.ml", "3-64"),
@@ -81,7 +81,7 @@ def test_too_many_tags() -> None:
 
 @pytest.mark.parametrize("char", ["\u202e", "\u200b", "\u2066", "\u00ad", "\ufeff", "\x1b",
                                   "\u3164", "\u2028"])
-@pytest.mark.parametrize("path", ["groups.auditors.displayName", "signInApp.displayName",
+@pytest.mark.parametrize("path", ["groups.auditors.displayName", "clientApp.displayName",
                                   "models.credit-default.description", "tags.owner",
                                   "servicePrincipals.model-release.purpose"])
 def test_invisible_and_bidi_characters_are_refused(path: str, char: str) -> None:
@@ -112,13 +112,22 @@ def test_multi_line_descriptions_stay_allowed() -> None:
                                  "https://[::1]/cb", "https://app.localhost/cb",
                                  "https://0.0.0.0/cb", "https://LOCALHOST./cb"])
 def test_prod_refuses_developer_machine_redirect_uris(uri: str) -> None:
-    err = _problems("prod", _set("signInApp.redirectUris.0", uri))
+    err = _problems("prod", _set("clientApp.redirectUris.0", uri))
     assert any("developer" in p.message for p in err.problems
-               if p.key == f"{NS}:signInApp.redirectUris.0"), err.render()
+               if p.key == f"{NS}:clientApp.redirectUris.0"), err.render()
     assert redirect_uri_problems(uri, prod=False) == []
 
 
 def test_dev_keeps_its_loopback_redirect_uri() -> None:
     doc = stack_document("dev")
-    doc["config"][f"{NS}:signInApp"]["redirectUris"].append("https://localhost:8443/cb")
+    doc["config"][f"{NS}:clientApp"]["redirectUris"].append("https://localhost:8443/cb")
     assert not parse(raw_from_stack_document(doc, "x"), stack="dev").is_prod
+
+
+def test_prod_public_client_keeps_its_loopback_redirect_uri() -> None:
+    """A desktop tool receives its code on the user's own loopback address (RFC 8252)."""
+    doc = stack_document("prod")
+    app = doc["config"][f"{NS}:clientApp"]
+    app["platform"] = "publicClient"
+    app["redirectUris"] = ["http://localhost"]
+    assert parse(raw_from_stack_document(doc, "x"), stack="prod").is_prod
