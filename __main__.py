@@ -7,6 +7,7 @@ from components.azure_databricks_app import AzureDatabricksAppArgs, AzureDatabri
 from components.client_app import ClientAppArgs, ClientApplication
 from components.conditional_access import ConditionalAccessArgs, ConditionalAccessPolicies
 from components.entra_identity import EntraIdentity, EntraIdentityArgs
+from components.governance import Governance, GovernanceArgs
 from components.groups import EntraGroups, GroupsArgs
 from components.managed_identities import ManagedIdentities, ManagedIdentitiesArgs
 from components.model_access import ModelAccess, ModelAccessArgs
@@ -46,6 +47,9 @@ conditional_access = ConditionalAccessPolicies(
         settings, group_object_ids=groups.object_ids,
         client_app_client_id=client_app.client_id if client_app is not None else None),
     opts=pulumi.ResourceOptions(providers=[entra]))
+governance = Governance(
+    "governance", GovernanceArgs.from_settings(settings, group_object_ids=groups.object_ids),
+    opts=pulumi.ResourceOptions(providers=[entra]))
 
 account_provider = providers.databricks_account(settings)
 workspace_provider = providers.databricks_workspace(
@@ -75,5 +79,7 @@ pulumi.export("workspaceResourceId", workspace.workspace_resource_id)
 pulumi.export("workspaceId", workspace.workspace_id)
 pulumi.export("managedResourceGroupId", workspace.managed_resource_group_id)
 pulumi.export("models", models.model_ids)
+pulumi.export("accessPackageIds", governance.access_package_ids)
+pulumi.export("adminEligibilityIds", governance.eligibility_ids)
 pulumi.export("manualSteps",
               [*workspace.manual_steps, *access.manual_steps, *models.manual_steps])

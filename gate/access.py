@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from gate.access_paths import AccessPath, build_access_paths, render_access_paths_markdown
 from gate.capture import Plan
 from gate.model import CapturedResource
 from settings import Settings
@@ -88,12 +89,16 @@ class AccessReport:
     conditional_access: list[dict[str, Any]]
     break_glass_group_object_ids: list[str]
     azure_databricks_assignment_required: bool = False
+    # Entra ID Governance: how a person gets into each group (see gate/access_paths.py).
+    access_paths: list[AccessPath] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)
         for p, src in zip(doc["principals"], self.principals, strict=False):
             for m, right in zip(p["models"], src.models, strict=False):
                 m["production"] = right.production
+        for path_doc, path in zip(doc["access_paths"], self.access_paths, strict=False):
+            path_doc["summary"] = path.summary
         return doc
 
 
@@ -283,6 +288,7 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
         conditional_access=policies,
         break_glass_group_object_ids=list(ca.break_glass_group_object_ids),
         azure_databricks_assignment_required=required,
+        access_paths=build_access_paths(settings, plan),
     )
 
 
@@ -527,4 +533,5 @@ def render_access_markdown(report: AccessReport) -> str:
             f"| {c['name']} | {c['state']} | {', '.join(c['controls']) or '-'} | "
             f"{len(c['includedGroups'])} | {'yes' if c['excludesBreakGlass'] else '**NO**'} |"
         )
+    lines += ["", *render_access_paths_markdown(report.access_paths)]
     return "\n".join(lines) + "\n"

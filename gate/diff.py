@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.access import PRODUCTION_RIGHTS, AccessReport, build_access_report
+from gate.access_paths import easier_access
 from gate.capture import capture
 from gate.trace import trace
 from settings import SettingsError
@@ -74,10 +75,49 @@ def diff_reports(base: AccessReport, head: AccessReport) -> list[Change]:
     return changes
 
 
-def render_markdown(changes: list[Change], base: str, head: str) -> str:
+@dataclass(frozen=True)
+class EasierAccess:
+    """A group that a change makes easier to get into (approval, duration, requestors...)."""
+
+    group: str
+    reasons: tuple[str, ...]
+    before: str
+    after: str
+
+
+def easier_access_changes(base: AccessReport, head: AccessReport) -> list[EasierAccess]:
+    """Per group: what in ``head`` lowers the bar to get in, compared with ``base``."""
+    before = {p.group: p for p in base.access_paths}
+    out = []
+    for path in head.access_paths:
+        reasons = easier_access(before.get(path.group), path)
+        if reasons:
+            old = before.get(path.group)
+            out.append(EasierAccess(path.group, tuple(reasons),
+                                    old.summary if old else "(group not declared)",
+                                    path.summary))
+    return out
+
+
+def render_easier_access(items: list[EasierAccess]) -> list[str]:
+    """The "Access made easier to get" section of the diff (empty when there is none)."""
+    if not items:
+        return []
+    lines = ["", "**Access made easier to get** (needs the group owners' and security's "
+             "review):", ""]
+    for item in items:
+        lines.append(f"- :warning: `{item.group}`: {'; '.join(item.reasons)}")
+    return lines
+
+
+def render_markdown(changes: list[Change], base: str, head: str,
+                    easier: list[EasierAccess] | None = None) -> str:
     lines = [f"### Access diff: `{base}` → `{head}`", ""]
-    if not changes:
+    if not changes and not easier:
         return "\n".join(lines + ["No access changes."]) + "\n"
+    if not changes:
+        return "\n".join([*lines, "No rights changed.", *render_easier_access(easier or [])]) \
+            + "\n"
     counts = {k: sum(c.kind == k for c in changes) for k in ("granted", "revoked", "changed")}
     lines.append(f"{counts['granted']} granted, {counts['revoked']} revoked, "
                  f"{counts['changed']} changed.")
@@ -89,6 +129,7 @@ def render_markdown(changes: list[Change], base: str, head: str) -> str:
                 "new production rights: " + ", ".join(c.new_production_rights)
                 if c.new_production_rights else "rights removed")
             lines.append(f"- :warning: `{c.principal}` on {c.subject}: {why}")
+    lines += render_easier_access(easier or [])
     lines += ["", "| change | principal | on | before | after |", "|---|---|---|---|---|"]
     for c in changes:
         mark = "**" if c.highlighted else ""
@@ -162,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--format", choices=("markdown", "json"), default="markdown")
     args = p.parse_args(argv)
     try:
-        changes = diff_reports(report_for(args.base), report_for(args.head))
+        base_report, head_report = report_for(args.base), report_for(args.head)
+        changes = diff_reports(base_report, head_report)
+        easier = easier_access_changes(base_report, head_report)
     except SettingsError as exc:
         sys.stderr.write(exc.render() + "\n")
         return 2
@@ -174,9 +217,12 @@ def main(argv: list[str] | None = None) -> int:
             {"kind": c.kind, "principal": c.principal, "subject": c.subject,
              "before": list(c.before), "after": list(c.after), "highlighted": c.highlighted,
              "newProductionRights": list(c.new_production_rights)} for c in changes]
+        doc += [{"kind": "easier-access", "principal": e.group, "subject": "membership",
+                 "before": [e.before], "after": [e.after], "highlighted": True,
+                 "newProductionRights": [], "reasons": list(e.reasons)} for e in easier]
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        sys.stdout.write(render_markdown(changes, args.base, args.head))
+        sys.stdout.write(render_markdown(changes, args.base, args.head, easier))
     return 0
 
 

@@ -158,6 +158,37 @@ def _registered_model(c: Context) -> tuple[str, dict[str, Any]]:
     return full, {"fullName": full, "owner": "deployer"}
 
 
+def _guid(c: Context) -> tuple[str, dict[str, Any]]:
+    """Entitlement management objects (catalogs, packages, policies): the Graph object id."""
+    return _uuid(c.seed, "id"), {}
+
+
+def _catalog_resource(c: Context) -> tuple[str, dict[str, Any]]:
+    """The provider's id ``{catalogId}/{resourceOriginId}``."""
+    return f"{c.inputs.get('catalogId', 'unknown')}/{c.inputs.get('resourceOriginId', 'unknown')}", {}
+
+
+def _package_resource(c: Context) -> tuple[str, dict[str, Any]]:
+    """``{accessPackageId}/{roleId}_{scopeId}/{resourceOriginId}/{accessType}``."""
+    package = c.inputs.get("accessPackageId", "unknown")
+    origin = str(c.inputs.get("catalogResourceAssociationId", "unknown")).rpartition("/")[2]
+    role_scope = f"{_uuid(c.seed, 'role')}_{_uuid(c.seed, 'scope')}"
+    return f"{package}/{role_scope}/{origin}/{c.inputs.get('accessType', 'Member')}", {}
+
+
+def _group_role_policy(c: Context) -> tuple[str, dict[str, Any]]:
+    """``Group_{groupId}_{policyId}``, as Graph names a group's role management policy."""
+    return (f"Group_{c.inputs.get('groupId', 'unknown')}_{_uuid(c.seed, 'policy')}",
+            {"displayName": "Group", "description": "Group"})
+
+
+def _pim_schedule(c: Context) -> tuple[str, dict[str, Any]]:
+    """``{groupId}_{member|owner}_{principalId}``, as Graph names a PIM for groups schedule."""
+    rid = "_".join(str(c.inputs.get(k, "unknown"))
+                   for k in ("groupId", "assignmentType", "principalId"))
+    return rid, {"status": "Provisioned"}
+
+
 MOCK_OUTPUTS: dict[str, OutputFn] = {
     "azure-native:resources:ResourceGroup": _rg,
     "azure-native:network:VirtualNetwork": _arm("Microsoft.Network", "virtualNetworks", "virtualNetworkName"),
@@ -185,6 +216,13 @@ MOCK_OUTPUTS: dict[str, OutputFn] = {
     "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant": _delegated_grant,
     "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": _federated_credential,
     "azuread:index/groupMember:GroupMember": _group_member,
+    "azuread:index/accessPackageCatalog:AccessPackageCatalog": _guid,
+    "azuread:index/accessPackage:AccessPackage": _guid,
+    "azuread:index/accessPackageAssignmentPolicy:AccessPackageAssignmentPolicy": _guid,
+    "azuread:index/accessPackageResourceCatalogAssociation:AccessPackageResourceCatalogAssociation": _catalog_resource,
+    "azuread:index/accessPackageResourcePackageAssociation:AccessPackageResourcePackageAssociation": _package_resource,
+    "azuread:index/groupRoleManagementPolicy:GroupRoleManagementPolicy": _group_role_policy,
+    "azuread:index/privilegedAccessGroupEligibilitySchedule:PrivilegedAccessGroupEligibilitySchedule": _pim_schedule,
     "databricks:index/group:Group": _databricks_numeric,
     "databricks:index/servicePrincipal:ServicePrincipal": _databricks_numeric,
     "databricks:index/mlflowModel:MlflowModel": _mlflow_model,

@@ -31,6 +31,12 @@ _FAMILIES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
      ("models",)),
     # USE_CATALOG / USE_SCHEMA grants are per principal, shared by the models that need them.
     (re.compile(r"^databricks:index/grant:"), ("groups", "servicePrincipals")),
+    (re.compile(r"^azuread:index/(accessPackage|accessPackageAssignmentPolicy|"
+                r"accessPackageResourceCatalogAssociation|"
+                r"accessPackageResourcePackageAssociation):"), ("governance.accessPackages",)),
+    (re.compile(r"^azuread:index/accessPackageCatalog:"), ("governance",)),
+    (re.compile(r"^azuread:index/(groupRoleManagementPolicy|"
+                r"privilegedAccessGroupEligibilitySchedule):"), ("governance.privilegedAccess",)),
     (re.compile(r"^azuread:index/namedLocation:"), ("conditionalAccess.namedLocations",)),
     (re.compile(r"^azuread:index/conditionalAccessPolicy:"), ("conditionalAccess",)),
     (re.compile(r"^azure-native:(network|privatedns)(/[^:]+)?:"), ("network",)),
@@ -64,11 +70,14 @@ _HUB_NAME = re.compile(r"-(hub|peering)-")
 
 
 def _maps(settings: Settings) -> dict[str, list[str]]:
+    gov = settings.governance
     return {
         "groups": list(settings.groups),
         "servicePrincipals": list(settings.service_principals),
         "models": list(settings.models),
         "conditionalAccess.namedLocations": list(settings.conditional_access.named_locations),
+        "governance.accessPackages": list(gov.access_packages) if gov else [],
+        "governance.privilegedAccess": list(gov.privileged_access) if gov else [],
     }
 
 

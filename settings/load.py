@@ -417,7 +417,9 @@ def _convert(exc: ValidationError, alias: str, annotation: Any) -> list[Problem]
 
 
 def _is_union_tag(part: Any) -> bool:
-    return isinstance(part, str) and (part in ("str", "list[str]") or part.startswith("function-"))
+    # "[key]" marks a problem with a map key (e.g. a non-UUID key): the path ends at the key.
+    return isinstance(part, str) and (part in ("str", "list[str]", "[key]")
+                                      or part.startswith("function-"))
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

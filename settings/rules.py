@@ -15,17 +15,22 @@ from urllib.parse import urlsplit
 
 from settings.errors import Problem
 from settings.model import (
+    ACCESS_DURATION_CEILING_DAYS,
+    ACTIVATION_CEILING_HOURS,
     AZURE_NAME,
     MODEL_NAME_PATTERNS,
     PROJECT,
+    REVIEW_PERIOD_DAYS,
     SLUG,
     UC_IDENT,
     UC_PRIVILEGES,
     WORKSPACE_LEVELS,
+    AccessPackage,
     AzureDatabricksApp,
     ClientApp,
     ConditionalAccess,
     Environment,
+    Governance,
     Group,
     Model,
     Network,
@@ -33,6 +38,7 @@ from settings.model import (
     Role,
     ServicePrincipal,
     Workspace,
+    access_duration_ceiling,
 )
 from settings.sign_in import azure_databricks_assignees
 
@@ -756,6 +762,164 @@ def acl_principals_mapped(parts: Parts, fail: Fail) -> None:
                      "(it has no `role`, so it is not mapped into Databricks and has no "
                      "Databricks principal to grant to)", f"set `groups.{principal}.role` "
                      "(e.g. scientist), or grant the model to a mapped group", value=principal)
+
+
+# --- Entra ID Governance: access packages and just-in-time admin -------------------------
+
+# Requestor scopes that open a package to (nearly) everyone in or outside the tenant.
+_GOV = ("governance",)
+
+
+def _failed(parts: Parts, section: str) -> bool:
+    return section in parts.get("_failed", ())
+
+
+@rule("governance", "groups", "environment")
+def governance_access_packages(parts: Parts, fail: Fail) -> None:
+    """One package per requestable mapped group, within the environment's limits."""
+    gov: Governance = parts["governance"]
+    groups: dict[str, Group] = parts["groups"]
+    env = parts["environment"].value
+    prod = _is_prod(parts)
+    ceiling = ACCESS_DURATION_CEILING_DAYS[env]
+    if gov.max_duration_days is not None and gov.max_duration_days > ceiling:
+        fail(key(*_GOV, "maxDurationDays"), f"exceeds the {env} ceiling of {ceiling} days",
+             f"use at most {ceiling} (the ceiling can only be lowered per stack)",
+             value=gov.max_duration_days)
+    limit = access_duration_ceiling(env, gov)
+    for k, pkg in gov.access_packages.items():
+        path = (*_GOV, "accessPackages", k)
+        group = groups.get(k)
+        if group is None:
+            fail(key(*path), "names an undeclared group", "use a key of groups: "
+                 f"{', '.join(sorted(groups))}", value=k)
+            continue
+        if group.role is None:
+            fail(key(*path), "the group is not mapped into Databricks (it has no role), so "
+                 "there is nothing to request", f"set `groups.{k}.role`, or remove the package",
+                 value=k)
+        elif group.role is Role.ADMIN:
+            fail(key(*path), "an admin group is never requestable: admins get in just in time "
+                 "through PIM", f"remove it and declare `governance.privilegedAccess.{k}`",
+                 value=k)
+        _requestors(pkg, path, fail)
+        _approval(pkg, path, prod, fail)
+        if pkg.duration_days > limit:
+            fail(key(*path, "durationDays"), f"exceeds the {env} ceiling of {limit} days",
+                 f"use at most {limit} days (requestors can ask again, or extend, before "
+                 "expiry)", value=pkg.duration_days)
+        if prod and not pkg.justification_required:
+            fail(key(*path, "justificationRequired"), "prod requests must carry a business "
+                 "justification for the approvers and the audit trail",
+                 "set `justificationRequired: true`", value=False)
+        _review(pkg, path, prod, fail)
+
+
+def _requestors(pkg: AccessPackage, path: tuple[str, ...], fail: Fail) -> None:
+    req = pkg.requestors
+    if req.scope == "groups" and not req.group_object_ids:
+        fail(key(*path, "requestors", "groupObjectIds"), "scope 'groups' needs at least one "
+             "group whose members may request", "list the object ids of the requesting groups, "
+             "or use `scope: all-members`")
+    if req.scope == "all-members" and req.group_object_ids:
+        fail(key(*path, "requestors", "groupObjectIds"), "scope 'all-members' takes no groups",
+             "remove groupObjectIds, or use `scope: groups`", value=req.group_object_ids)
+    if req.scope == "all-members" and not pkg.approval.required:
+        fail(key(*path, "approval", "required"), "every member of the tenant could join this "
+             "group without anyone approving", "set `approval.required: true`, or narrow "
+             "`requestors` to `scope: groups`", value=False)
+
+
+def _approval(pkg: AccessPackage, path: tuple[str, ...], prod: bool, fail: Fail) -> None:
+    if prod and not pkg.approval.required:
+        fail(key(*path, "approval", "required"), "requestable access in prod must be approved",
+             "set `approval.required: true` (the group's owners approve by default)",
+             value=False)
+
+
+def _review(pkg: AccessPackage, path: tuple[str, ...], prod: bool, fail: Fail) -> None:
+    review = pkg.review
+    if review is None:
+        if prod:
+            fail(key(*path, "review"), "prod access must be reviewed periodically",
+                 "add `review: {frequency: quarterly, reviewers: owners, "
+                 "onNoResponse: removeAccess}`")
+        return
+    if prod and review.on_no_response != "removeAccess":
+        fail(key(*path, "review", "onNoResponse"), "in prod, access nobody vouches for must "
+             "go", "set `onNoResponse: removeAccess`", value=review.on_no_response)
+    period = REVIEW_PERIOD_DAYS[review.frequency]
+    if review.duration_days >= period:
+        fail(key(*path, "review", "durationDays"), f"a {review.frequency} review must finish "
+             f"before the next one starts ({period} days)", f"use fewer than {period} days",
+             value=review.duration_days)
+
+
+@rule("governance", "groups", "environment")
+def governance_privileged_access(parts: Parts, fail: Fail) -> None:
+    """PIM for groups: only admin groups, within the activation ceiling; every prod admin group."""
+    gov: Governance = parts["governance"]
+    groups: dict[str, Group] = parts["groups"]
+    env = parts["environment"].value
+    prod = _is_prod(parts)
+    ceiling = ACTIVATION_CEILING_HOURS[env]
+    ca = parts.get("conditional_access")
+    break_glass = {i.lower() for i in (ca.break_glass_group_object_ids if ca else [])}
+    for k, pim in gov.privileged_access.items():
+        path = (*_GOV, "privilegedAccess", k)
+        group = groups.get(k)
+        if group is None:
+            fail(key(*path), "names an undeclared group", "use the key of an admin group: "
+                 f"{', '.join(sorted(g for g, v in groups.items() if v.role is Role.ADMIN))}",
+                 value=k)
+            continue
+        if group.role is not Role.ADMIN:
+            fail(key(*path), "just-in-time membership is for admin groups only", "request "
+                 f"other groups through `governance.accessPackages.{k}`", value=k)
+        if pim.max_activation_hours > ceiling:
+            fail(key(*path, "maxActivationHours"), f"exceeds the {env} ceiling of {ceiling} "
+                 "hours", f"use at most {ceiling}", value=pim.max_activation_hours)
+        if prod and not pim.justification_required:
+            fail(key(*path, "justificationRequired"), "prod activations must say why",
+                 "set `justificationRequired: true`", value=False)
+        if prod and not pim.mfa_required:
+            fail(key(*path, "mfaRequired"), "prod activations must be confirmed with MFA",
+                 "set `mfaRequired: true`", value=False)
+        if pim.eligible_group_object_id.lower() in break_glass:
+            fail(key(*path, "eligibleGroupObjectId"), "is a break-glass group: emergency "
+                 "access must never depend on a PIM activation", "name the day-to-day "
+                 "administrators' group; keep break-glass accounts permanent and outside PIM",
+                 value=pim.eligible_group_object_id)
+    if prod:
+        for k, group in groups.items():
+            if group.role is Role.ADMIN and k not in gov.privileged_access:
+                fail(key(*_GOV, "privilegedAccess"), f"admin group '{k}' has no just-in-time "
+                     "access: in prod admins get in through PIM, not standing membership",
+                     f"add `privilegedAccess.{k}: {{eligibleGroupObjectId: <group of "
+                     "eligible admins>}}`")
+
+
+@rule("groups", "environment")
+def no_standing_admins_in_prod(parts: Parts, fail: Fail) -> None:
+    """Prod admin groups have no permanent members unless each is recorded with a reason."""
+    if not _is_prod(parts) or _failed(parts, "governance"):
+        return
+    gov: Governance | None = parts.get("governance")
+    recorded = {m.lower() for m in (gov.standing_admin_members if gov else {})}
+    admin_members: set[str] = set()
+    for k, group in parts["groups"].items():
+        if group.role is not Role.ADMIN:
+            continue
+        for i, member in enumerate(group.members):
+            admin_members.add(member.lower())
+            if member.lower() not in recorded:
+                fail(key("groups", k, "members", str(i)), "is a standing member of a prod "
+                     "admin group", "remove it (admins activate through PIM), or record why "
+                     f"under `governance.standingAdminMembers.{member}: <reason>`", value=member)
+    for member in (gov.standing_admin_members if gov else {}):
+        if member.lower() not in admin_members:
+            fail(key(*_GOV, "standingAdminMembers", member), "records a reason for someone who "
+                 "is not a member of any admin group", "remove the stale entry", value=member)
 
 
 # The hub-and-spoke rules live in their own module; importing it registers them.

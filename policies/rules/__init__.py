@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import conditional_access, databricks_access, entra, identities, secrets, workspace
+from . import (
+    conditional_access,
+    databricks_access,
+    entra,
+    governance,
+    identities,
+    secrets,
+    workspace,
+)
 from ._sdk import install_secret_markers
 
 install_secret_markers()
@@ -23,6 +31,7 @@ DOMAINS = {
     "databricks-access": databricks_access.POLICIES,
     "secrets": secrets.POLICIES,
     "identities": identities.POLICIES,
+    "governance": governance.POLICIES,
 }
 
 ALL_POLICIES: list[Policy] = [policy for policies in DOMAINS.values() for policy in policies]

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "noncompliant"
 FAMILIES = ("workspace", "entra", "conditional-access", "databricks-access", "secrets",
-            "identities")
+            "identities", "governance")
 GATE_TIMEOUT_SECONDS = 300
 WORKERS = 2
 

@@ -54,12 +54,15 @@ DEV_ADVISORY = {
     "databricks-workspace-customer-managed-keys",
     "databricks-production-transitions-by-service-principal",
     "entra-prefer-secretless-identity",
+    "entra-access-package-approval-and-expiry",
+    "entra-admin-groups-just-in-time",
 }
 DEV_DISABLED = {
     "databricks-workspace-public-network-access-disabled",
     "databricks-workspace-private-endpoint",
     "protect-critical-resources",
     "ca-policies-enabled",
+    "entra-access-review-removes-on-no-response",
 }
 # Rules that never read a value that could be unknown (options, presence or dependency checks).
 NO_VALUE_READS = {
