@@ -2,15 +2,18 @@
 
 import pulumi
 
-from components import providers
+from components import bootstrap, providers
 from components.azure_databricks_app import AzureDatabricksAppArgs, AzureDatabricksEnterpriseApp
 from components.client_app import ClientAppArgs, ClientApplication
 from components.conditional_access import ConditionalAccessArgs, ConditionalAccessPolicies
 from components.entra_identity import EntraIdentity, EntraIdentityArgs
 from components.governance import Governance, GovernanceArgs
 from components.groups import EntraGroups, GroupsArgs
+from components.key_vault import SecretVaults, SecretVaultsArgs
 from components.managed_identities import ManagedIdentities, ManagedIdentitiesArgs
 from components.model_access import ModelAccess, ModelAccessArgs
+from components.unity_catalog import MetastoreAttachment, MetastoreAttachmentArgs
+from components.preview_access import PreviewAccess, PreviewAccessArgs
 from components.workspace import DatabricksWorkspace, WorkspaceArgs
 from components.workspace_access import WorkspaceAccess, WorkspaceAccessArgs
 from settings import load_from_pulumi
@@ -24,8 +27,13 @@ workspace = DatabricksWorkspace(
     opts=pulumi.ResourceOptions(providers=[azure]))
 groups = EntraGroups(
     "groups", GroupsArgs.from_settings(settings), opts=pulumi.ResourceOptions(providers=[entra]))
+vaults = SecretVaults(
+    "secret-vaults",
+    SecretVaultsArgs.from_settings(
+        settings, workspace_resource_group_name=workspace.resource_group_name),
+    opts=pulumi.ResourceOptions(providers=[azure]))
 identity = EntraIdentity(
-    "identity", EntraIdentityArgs.from_settings(settings),
+    "identity", EntraIdentityArgs.from_settings(settings, vault_targets=vaults.targets),
     opts=pulumi.ResourceOptions(providers=[entra, azure]))
 managed = ManagedIdentities(
     "managed-identities",
@@ -50,6 +58,10 @@ conditional_access = ConditionalAccessPolicies(
 governance = Governance(
     "governance", GovernanceArgs.from_settings(settings, group_object_ids=groups.object_ids),
     opts=pulumi.ResourceOptions(providers=[entra]))
+preview_args = PreviewAccessArgs.from_settings(
+    settings, resource_group_name=workspace.resource_group_name, object_ids=identity.object_ids)
+if preview_args is not None:
+    PreviewAccess("preview-access", preview_args, opts=pulumi.ResourceOptions(providers=[azure]))
 
 account_provider = providers.databricks_account(settings)
 workspace_provider = providers.databricks_workspace(
@@ -60,12 +72,20 @@ access = WorkspaceAccess(
         settings, workspace_id=workspace.workspace_id, group_object_ids=groups.object_ids,
         client_ids={**identity.client_ids, **managed.client_ids},
         account_provider=account_provider, workspace_provider=workspace_provider,
-        entra_provider=entra),
+        entra_provider=entra, sp_object_ids={**identity.object_ids, **managed.principal_ids}),
     opts=pulumi.ResourceOptions(depends_on=[workspace]))
+metastore = (MetastoreAttachment(
+    "unity-catalog",
+    MetastoreAttachmentArgs.from_settings(
+        settings, workspace_id=workspace.workspace_id, account_provider=account_provider,
+        workspace_provider=workspace_provider),
+    opts=pulumi.ResourceOptions(depends_on=[workspace]))
+    if settings.databricks.metastore_id else None)
 models = ModelAccess(
     "model-access",
     ModelAccessArgs.from_settings(settings, principals=access.principals,
-                                  workspace_provider=workspace_provider),
+                                  workspace_provider=workspace_provider,
+                                  unity_catalog_ready=tuple(metastore.ready) if metastore else ()),
     opts=pulumi.ResourceOptions(depends_on=[access]))
 
 pulumi.export("tenantId", settings.tenant_id)
@@ -81,5 +101,8 @@ pulumi.export("managedResourceGroupId", workspace.managed_resource_group_id)
 pulumi.export("models", models.model_ids)
 pulumi.export("accessPackageIds", governance.access_package_ids)
 pulumi.export("adminEligibilityIds", governance.eligibility_ids)
-pulumi.export("manualSteps",
-              [*workspace.manual_steps, *access.manual_steps, *models.manual_steps])
+pulumi.export("identityPaths", access.identity_paths)
+pulumi.export("keyVaultIds", vaults.vault_ids)
+pulumi.export("manualSteps", bootstrap.ordered(
+    settings, network=workspace.manual_steps, provisioning=access.manual_steps,
+    unity_catalog=models.manual_steps, others=vaults.manual_steps))

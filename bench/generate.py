@@ -35,6 +35,8 @@ def synthetic_stack(groups: int, models: int, service_principals: int) -> dict[s
     base_sps = cfg[f"{NS}:servicePrincipals"]
     keep_groups = {"platform-admins": base_groups["platform-admins"]}
     keep_sps = {"ci-deployer": base_sps["ci-deployer"], "model-release": base_sps["model-release"]}
+    # The preview identity is left out, so the sizes stay comparable with bench/RESULTS.md.
+    cfg.pop(f"{NS}:previewer", None)
 
     new_groups = dict(keep_groups)
     for i in range(groups):
@@ -51,6 +53,8 @@ def synthetic_stack(groups: int, models: int, service_principals: int) -> dict[s
             sp["federation"] = {"repository": f"fabrikam/pipeline-{i:04d}", "environment": "prod"}
         elif kind == "secret":
             sp["rotation"] = {"periodDays": 90, "overlapDays": 30}
+            sp["keyVault"] = {"vaultName": "kv-fabrikam-ml-prod",  # one shared, declared vault
+                              "secretName": f"synthetic-{i:04d}-client-secret"}
         new_sps[f"automation-{i:04d}"] = sp
     team_keys = [k for k in new_groups if k.startswith("team-")]
     sp_keys = [k for k in new_sps if k.startswith("automation-")]

@@ -7,8 +7,9 @@ client of our own tools is :mod:`components.client_app`.
 Automation identities
     ``federated``: an app + service principal with one GitHub Actions federated credential
     pinned to a repository environment and no password at all. ``secret``: two password slots
-    rotated by :mod:`components.rotation`; the newest value is written to Key Vault when
-    ``keyVault`` is configured. Password values are secret outputs and are never exported.
+    rotated by :mod:`components.rotation`; the newest value is written to the identity's Key
+    Vault (required by settings; declared or existing, see :mod:`components.key_vault`).
+    Password values are secret outputs and are never exported.
 
 Deployer permissions (per the azuread provider docs): ``Application.ReadWrite.All`` for apps,
 service principals and credentials. The Key Vault secret is written through Azure Resource
@@ -29,8 +30,9 @@ from pulumi_azure_native import keyvault
 
 from components import rotation
 from components._base import child, type_token
+from components.key_vault import VaultTarget
 from settings import Settings
-from settings.model import Federation, KeyVaultTarget, Rotation, ServicePrincipal
+from settings.model import Federation, Rotation, ServicePrincipal
 
 _CREDENTIAL_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -54,12 +56,17 @@ class EntraIdentityArgs:
     protect: bool
     now: datetime = field(default_factory=_utc_now)
     tags: dict[str, str] = field(default_factory=dict)  # for the Azure resources (Key Vault)
+    # kind secret: where each identity's current password goes (components.key_vault).
+    vault_targets: dict[str, VaultTarget] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, s: Settings, *, now: Optional[datetime] = None) -> EntraIdentityArgs:
+    def from_settings(cls, s: Settings, *, now: Optional[datetime] = None,
+                      vault_targets: Optional[dict[str, VaultTarget]] = None
+                      ) -> EntraIdentityArgs:
         sps = {k: sp for k, sp in s.service_principals.items() if sp.kind != "managed-identity"}
         return cls(service_principals=sps, tenant_id=s.tenant_id, is_prod=s.is_prod,
-                   protect=s.protect, now=now or _utc_now(), tags=dict(s.all_tags))
+                   protect=s.protect, now=now or _utc_now(), tags=dict(s.all_tags),
+                   vault_targets=dict(vault_targets or {}))
 
     @property
     def protect_identities(self) -> bool:
@@ -68,13 +75,18 @@ class EntraIdentityArgs:
 
 
 def github_subject(federation: Federation) -> str:
-    """The OIDC subject GitHub Actions presents for a job in a repository environment."""
+    """The OIDC subject GitHub Actions presents: a job in a repository environment, or (the
+    preview identity only) a pull-request workflow, whose subject is ``repo:<o>/<r>:pull_request``
+    when the job names no environment."""
+    if federation.pull_request:
+        return f"repo:{federation.repository}:pull_request"
     return f"repo:{federation.repository}:environment:{federation.environment}"
 
 
 def credential_display_name(federation: Federation) -> str:
     """A federated credential name Entra accepts (letters, digits, '-' and '_', <= 120)."""
-    raw = f"github-{federation.repository}-{federation.environment}"
+    raw = (f"github-{federation.repository}-pull-request" if federation.pull_request
+           else f"github-{federation.repository}-{federation.environment}")
     return _CREDENTIAL_NAME.sub("-", raw).strip("-")[:120]
 
 
@@ -137,8 +149,10 @@ class EntraIdentity(pulumi.ComponentResource):
             f"{self._name}-sp-{key}-github",
             application_id=app.id,
             display_name=credential_display_name(federation),
-            description=f"GitHub Actions, {federation.repository}, environment "
-                        f"{federation.environment}",
+            description=(f"GitHub Actions, {federation.repository}, pull requests "
+                         "(read-only preview)" if federation.pull_request else
+                         f"GitHub Actions, {federation.repository}, environment "
+                         f"{federation.environment}"),
             issuer=federation.issuer,
             subject=github_subject(federation),
             audiences=[federation.audience],
@@ -161,11 +175,13 @@ class EntraIdentity(pulumi.ComponentResource):
                 opts=child(self),
             )
             for slot in plan.slots}
-        if spec.key_vault is not None:
-            self._publish_current(key, spec.key_vault, plan.current_slot,
-                                  passwords[plan.current])
+        target = self._args.vault_targets.get(key)
+        if target is None:
+            raise ValueError(f"servicePrincipals.{key}: kind 'secret' needs a Key Vault "
+                             "destination (settings should have refused this)")
+        self._publish_current(key, target, plan.current_slot, passwords[plan.current])
 
-    def _publish_current(self, key: str, target: KeyVaultTarget, slot: rotation.SlotPlan,
+    def _publish_current(self, key: str, target: VaultTarget, slot: rotation.SlotPlan,
                          password: azuread.ApplicationPassword) -> None:
         """Write the newest password to Key Vault (a new secret version on each rotation)."""
         keyvault.Secret(

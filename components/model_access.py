@@ -66,11 +66,15 @@ class ModelAccessArgs:
     settings: Settings
     principals: dict[str, Principal]
     workspace_provider: databricks.Provider
+    # The metastore assignment (and default catalog): every Unity Catalog object waits for it.
+    unity_catalog_ready: tuple[pulumi.Resource, ...] = ()
 
     @classmethod
     def from_settings(cls, s: Settings, *, principals: dict[str, Principal],
-                      workspace_provider: databricks.Provider) -> ModelAccessArgs:
-        return cls(settings=s, principals=principals, workspace_provider=workspace_provider)
+                      workspace_provider: databricks.Provider,
+                      unity_catalog_ready: tuple[pulumi.Resource, ...] = ()) -> ModelAccessArgs:
+        return cls(settings=s, principals=principals, workspace_provider=workspace_provider,
+                   unity_catalog_ready=tuple(unity_catalog_ready))
 
 
 class ModelAccess(pulumi.ComponentResource):
@@ -153,11 +157,15 @@ class ModelAccess(pulumi.ComponentResource):
         if not catalog or not schema:
             raise ValueError(f"model '{key}' lives in Unity Catalog but has no catalog/schema "
                              "(settings should have refused this)")
+        if not self._args.unity_catalog_ready:
+            raise ValueError(f"model '{key}' lives in Unity Catalog but the workspace has no "
+                             "metastore assignment (settings should have refused this)")
         provider = self._args.workspace_provider
         registered = databricks.RegisteredModel(
             f"{self._prefix}-{key}", catalog_name=catalog, schema_name=schema, name=model.name,
             comment=model.description or None,
-            opts=child(self, protect=self._critical, provider=provider))
+            opts=child(self, protect=self._critical, provider=provider,
+                       depends_on=list(self._args.unity_catalog_ready)))
         full_name = pulumi.Output.concat(catalog, ".", schema, ".", registered.name)
 
         privileges: dict[str, set[str]] = {}
@@ -177,7 +185,8 @@ class ModelAccess(pulumi.ComponentResource):
         databricks.Grants(
             f"{self._prefix}-{key}-grants", model=full_name, grants=grants,
             opts=child(self, protect=self._critical, provider=provider,
-                       depends_on=[registered, *self._waits_for(sorted(privileges))]))
+                       depends_on=[registered, *self._args.unity_catalog_ready,
+                                   *self._waits_for(sorted(privileges))]))
         return full_name
 
     def _uc_principal(self, principal_key: str, model_key: str) -> Principal:
@@ -197,7 +206,8 @@ class ModelAccess(pulumi.ComponentResource):
                     f"{self._prefix}-use-catalog-{catalog}-{k}", catalog=catalog,
                     principal=self._principal(k).acl_name, privileges=[USE_CATALOG],
                     opts=child(self, protect=self._critical, provider=provider,
-                               depends_on=self._waits_for([k])))
+                               depends_on=[*self._args.unity_catalog_ready,
+                                           *self._waits_for([k])]))
         for (catalog, schema), keys in sorted(self._schema_users.items()):
             for k in sorted(keys):
                 databricks.Grant(
@@ -205,7 +215,8 @@ class ModelAccess(pulumi.ComponentResource):
                     schema=f"{catalog}.{schema}", principal=self._principal(k).acl_name,
                     privileges=[USE_SCHEMA],
                     opts=child(self, protect=self._critical, provider=provider,
-                               depends_on=self._waits_for([k])))
+                               depends_on=[*self._args.unity_catalog_ready,
+                                           *self._waits_for([k])]))
 
     def _steps(self) -> list[str]:
         uc = [m for m in self._args.settings.models.values() if m.registry == "unity-catalog"]

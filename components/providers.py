@@ -1,8 +1,15 @@
-"""Explicit providers, one per API. Default providers are disabled in Pulumi.yaml."""
+"""Explicit providers, one per API. Default providers are disabled in Pulumi.yaml.
+
+Provider inputs are stored in the stack state and diffed like any resource, so they hold only
+facts of the stack (tenant, subscription, account, workspace), never anything taken from the
+deployer's environment: no ``auth_type``, no credentials. The Databricks SDK picks the
+authentication at run time from ``DATABRICKS_AUTH_TYPE`` and ``ARM_*`` (``azure-cli`` for a
+person, ``github-oidc-azure`` in CI); :mod:`settings.environment` refuses personal access
+tokens before any resource is registered.
+"""
 
 from __future__ import annotations
 
-import os
 from typing import Optional
 from uuid import UUID
 
@@ -12,9 +19,9 @@ import pulumi_azuread as azuread
 import pulumi_databricks as databricks
 
 from settings import Settings
+from settings.environment import AZURE_AUTH_TYPES  # noqa: F401 (re-exported)
 
 ACCOUNTS_HOST = "https://accounts.azuredatabricks.net"
-AZURE_AUTH_TYPES = ("azure-cli", "azure-msi", "github-oidc-azure", "azure-client-secret")
 
 
 def azure(settings: Settings) -> azure_native.Provider:
@@ -50,16 +57,6 @@ def entra(settings: Settings) -> azuread.Provider:
     return azuread.Provider("azuread", tenant_id=settings.tenant_id)
 
 
-def databricks_auth_type(settings: Settings) -> str:
-    """Azure authentication for Databricks; a personal access token is never accepted."""
-    chosen = os.environ.get("DATABRICKS_AUTH_TYPE") or settings.databricks.auth_type
-    if chosen not in AZURE_AUTH_TYPES:
-        raise ValueError(
-            f"DATABRICKS_AUTH_TYPE={chosen!r} is not an Azure authentication type; this project "
-            f"never uses personal access tokens. Use one of: {', '.join(AZURE_AUTH_TYPES)}")
-    return chosen
-
-
 def databricks_account(settings: Settings) -> databricks.Provider:
     """Account-level identity (groups, service principals, workspace assignments)."""
     return databricks.Provider(
@@ -67,7 +64,6 @@ def databricks_account(settings: Settings) -> databricks.Provider:
         host=ACCOUNTS_HOST,
         account_id=settings.databricks.account_id,
         azure_tenant_id=settings.tenant_id,
-        auth_type=databricks_auth_type(settings),
     )
 
 
@@ -80,5 +76,4 @@ def databricks_workspace(settings: Settings, workspace_url: pulumi.Input[str],
             lambda u: u if u.startswith("https://") else f"https://{u}"),
         azure_workspace_resource_id=workspace_resource_id,
         azure_tenant_id=settings.tenant_id,
-        auth_type=databricks_auth_type(settings),
     )

@@ -117,13 +117,14 @@ class Provisioning(pulumi.ComponentResource):
         entra = args.entra_provider or azuread.Provider(
             f"{name}-entra", tenant_id=args.tenant_id, opts=pulumi.ResourceOptions(parent=self))
         sp_id = f"/servicePrincipals/{object_id}"
+        token: pulumi.Output[str] = pulumi.Output.secret(args.scim_token)
         secret = azuread.SynchronizationSecret(
             f"{name}-scim-secret", service_principal_id=sp_id,
             credentials=[
                 azuread.SynchronizationSecretCredentialArgs(
                     key="BaseAddress", value=self._scim_endpoint(name, args)),
                 azuread.SynchronizationSecretCredentialArgs(
-                    key="SecretToken", value=pulumi.Output.secret(args.scim_token)),
+                    key="SecretToken", value=token),
             ],
             opts=child(self, provider=entra))
         azuread.SynchronizationJob(

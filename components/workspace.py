@@ -175,8 +175,8 @@ class DatabricksWorkspace(pulumi.ComponentResource):
         # Azure echoes the id it was given; the deterministic value stands in if it is absent.
         self.managed_resource_group_id = workspace.managed_resource_group_id.apply(
             lambda rid: rid or args.managed_resource_group_id)
-        self.resource_group_name = rg.name
-        self.log_analytics_workspace_id = law.id
+        self.resource_group_name = pulumi.Output.from_input(rg.name)
+        self.log_analytics_workspace_id = pulumi.Output.from_input(law.id)
         self.register_outputs({
             "workspaceUrl": self.workspace_url,
             "workspaceResourceId": self.workspace_resource_id,
@@ -189,6 +189,9 @@ class DatabricksWorkspace(pulumi.ComponentResource):
     # --- resource group and network ------------------------------------------------------
 
     def _resource_group(self) -> resources.ResourceGroup:
+        if self._args.workspace.existing_resource_group:
+            # Brownfield: the group is owned elsewhere; reference it by name, never declare it.
+            return _ExistingResourceGroup(self._args.workspace.resource_group_name)  # type: ignore[return-value]
         return resources.ResourceGroup(
             f"{self._name}-rg",
             resource_group_name=self._args.workspace.resource_group_name,
@@ -287,6 +290,9 @@ class DatabricksWorkspace(pulumi.ComponentResource):
 
     def _log_analytics(self, rg: resources.ResourceGroup) -> operationalinsights.Workspace:
         a = self._args
+        if a.audit.existing_workspace_id:
+            # Brownfield: an existing (central) workspace receives the logs; not declared here.
+            return _ExistingLogAnalytics(a.audit.existing_workspace_id)  # type: ignore[return-value]
         return operationalinsights.Workspace(
             f"{self._name}-log-analytics",
             workspace_name=a.audit.log_analytics_name,
@@ -329,6 +335,20 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                 logs=[aadiam.LogSettingsArgs(category=c, enabled=True)
                       for c in ENTRA_LOG_CATEGORIES],
                 opts=child(self))
+
+
+@dataclass(frozen=True)
+class _ExistingResourceGroup:
+    """A resource group the stack uses but does not own: its ``name`` is all the children need."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class _ExistingLogAnalytics:
+    """A Log Analytics workspace the stack sends logs to but does not own (its ARM ``id``)."""
+
+    id: str
 
 
 def required_nsg_rules(public: adb.PublicNetworkAccess) -> adb.RequiredNsgRules:

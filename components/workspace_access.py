@@ -1,12 +1,32 @@
 """Entra groups and service principals mapped into Databricks (issue 5; provisioning from issue 9).
 
-Identity mode ``account`` (``databricks.identityMode``, the default)
-    One account-level ``Group`` per mapped Entra group (display name and ``external_id`` = the
-    Entra object id) and one account-level ``ServicePrincipal`` per automation identity
-    (``application_id`` = its client id), each assigned to the workspace with ``USER`` or
-    ``ADMIN`` from the role preset (``MwsPermissionAssignment``, account provider) and given its
-    entitlements inside the workspace (``Entitlements``, workspace provider: the account API
-    has no entitlements, the group and service principal ids are the same in the workspace).
+How each principal becomes a Databricks principal depends on the provisioning mode
+(:attr:`Principal.path`, exported as the stack output ``identityPaths``):
+
+Automatic identity management (``provisioning.mode``, the default; identity mode ``account``)
+    Databricks resolves Entra identities itself, and an account group can *not* be created with
+    ``external_id`` in this mode. Each mapped Entra group is resolved with the account-level
+    lookup ``get_account_iam_external_group_v2`` (``accounts/<account>/external-groups/<Entra
+    object id>``), each automation identity with ``get_account_iam_external_service_principal_v2``
+    (``.../external-service-principals/<Entra service principal object id>``), both through the
+    account provider. They are reads (invokes), not resources: their ``internal_id`` feeds the
+    workspace assignment and the entitlements, and nothing is created inside ``apply``. The read
+    has one side effect, documented by the provider: it provisions the principal in the account
+    if it is not there yet, which is exactly what automatic identity management would do on
+    first use. ``destroy`` therefore leaves the account principals in place and only removes
+    the workspace assignments and entitlements.
+
+Identity mode ``account`` with SCIM provisioning
+    The SCIM connector creates the account groups (``external_id`` = Entra object id); the
+    stack declares the same account-level ``Group`` with ``force=True`` so it adopts the group
+    whichever comes first. The connector does not provision service principals: each
+    automation identity is an account-level ``ServicePrincipal`` (``application_id`` = its
+    client id) created by this stack.
+
+In account identity mode every principal is assigned to the workspace with ``USER`` or
+``ADMIN`` from the role preset (``MwsPermissionAssignment``, account provider) and given its
+entitlements inside the workspace (``Entitlements``, workspace provider: the account API has
+no entitlements, the group and service principal ids are the same in the workspace).
 
 Identity mode ``workspace`` (legacy, workspaces without identity federation)
     Workspace-local ``Group`` and ``ServicePrincipal`` resources with their entitlements as
@@ -19,13 +39,13 @@ Identity mode ``workspace`` (legacy, workspaces without identity federation)
 In both modes:
 
 * ``force=True`` adopts a group or service principal that already exists under the same name
-  or application id (created by SCIM, automatic identity management, or the deployer's own
-  bootstrap) instead of failing.
+  or application id (created by SCIM or the deployer's own bootstrap) instead of failing.
 * The built-in ``users`` group loses its default entitlements (workspace access and Databricks
   SQL access are granted to it on every new workspace, and every workspace user and service
-  principal is a member): entitlements come only from the role presets, so an agent identity
-  really has no interactive access. The baseline is applied after every mapped principal has
-  its own entitlements.
+  principal is a member): entitlements come only from the role presets. Every preset carries
+  at least one access entitlement (an agent: workspace access only, to call the APIs of the
+  models it may execute), so no mapped principal is left unable to use what it is granted.
+  The baseline is applied after every mapped principal has its own entitlements.
 * The deployer's own service principal and its admin assignment (or ``admins`` membership)
   are ``retain_on_delete``: ``pulumi destroy`` must not disable the identity that runs it.
 * Membership of people flows from Entra (see :mod:`components.provisioning`): the number of
@@ -48,6 +68,12 @@ from settings.model import Group, ServicePrincipal
 
 ADMINS_GROUP = "admins"
 USERS_GROUP = "users"
+
+# How a principal reached Databricks (Principal.path; the plan's identityPaths output).
+PATH_AIM = "resolved via automatic identity management (account external-principal lookup)"
+PATH_SCIM_GROUP = "created by the SCIM connector (account group, adopted by this stack)"
+PATH_ACCOUNT_SP = "created by this stack (account service principal)"
+PATH_WORKSPACE_LOCAL = "workspace-local (legacy workspace identity mode)"
 
 
 class Flags(TypedDict):
@@ -83,6 +109,8 @@ class Principal:
     # The Databricks group or service principal, then its workspace assignment and
     # entitlements: what an ACL naming this principal must wait for.
     depends_on: tuple[pulumi.Resource, ...] = field(default_factory=tuple)
+    # How it reached Databricks: one of the PATH_* texts.
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +125,10 @@ class WorkspaceAccessArgs:
     scim_token: Optional[pulumi.Output[str]] = None
     # The program's azuread provider; without it, provisioning pins its own to the tenant.
     entra_provider: Optional[azuread.Provider] = None
+    # Entra object ids of the automation identities' service principals (azuread
+    # ServicePrincipal.object_id; a managed identity's principal_id): automatic identity
+    # management resolves service principals by them.
+    sp_object_ids: dict[str, pulumi.Output[str]] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, s: Settings, *, workspace_id: pulumi.Input[str],
@@ -104,13 +136,15 @@ class WorkspaceAccessArgs:
                       client_ids: dict[str, pulumi.Output[str]],
                       account_provider: databricks.Provider,
                       workspace_provider: databricks.Provider,
-                      entra_provider: Optional[azuread.Provider] = None) -> WorkspaceAccessArgs:
+                      entra_provider: Optional[azuread.Provider] = None,
+                      sp_object_ids: Optional[dict[str, pulumi.Output[str]]] = None
+                      ) -> WorkspaceAccessArgs:
         scim_token = (pulumi.Config(PROJECT).require_secret("scimToken")
                       if s.provisioning.mode == "scim" else None)
         return cls(settings=s, workspace_id=workspace_id, group_object_ids=group_object_ids,
                    client_ids=client_ids, account_provider=account_provider,
                    workspace_provider=workspace_provider, scim_token=scim_token,
-                   entra_provider=entra_provider)
+                   entra_provider=entra_provider, sp_object_ids=dict(sp_object_ids or {}))
 
 
 class WorkspaceAccess(pulumi.ComponentResource):
@@ -119,6 +153,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
     principals: dict[str, Principal]
     provisioning: Provisioning
     manual_steps: list[str]
+    identity_paths: dict[str, str]
 
     def __init__(self, name: str, args: WorkspaceAccessArgs,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
@@ -128,6 +163,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
         self._args = args
         self._critical = bool(s.protect and s.is_prod)
         self._account_mode = s.databricks.identity_mode == "account"
+        self._aim = self._account_mode and s.provisioning.mode == "automatic-identity-management"
         self._workspace_id = numeric_workspace_id(args.workspace_id)
         self._system_groups: dict[str, pulumi.Output[str]] = {}
 
@@ -147,9 +183,11 @@ class WorkspaceAccess(pulumi.ComponentResource):
                 workspace_provider=args.workspace_provider, entra_provider=args.entra_provider),
             opts=pulumi.ResourceOptions(parent=self))
         self.manual_steps = self.provisioning.manual_steps + self._mode_steps()
+        self.identity_paths = {k: p.path for k, p in sorted(self.principals.items())}
         self.register_outputs({
             "identityMode": s.databricks.identity_mode,
             "principalNames": {k: p.acl_name for k, p in self.principals.items()},
+            "identityPaths": self.identity_paths,
             "manualSteps": self.manual_steps,
         })
 
@@ -162,6 +200,16 @@ class WorkspaceAccess(pulumi.ComponentResource):
         object_id = _lookup(args.group_object_ids, key, "Entra object id", "group")
         entitlements = flags(effective_entitlements(group.role, group.entitlements))
         is_operator = group.role is Role.ADMIN
+        if self._aim:
+            found = databricks.get_account_iam_external_group_v2_output(
+                name=pulumi.Output.concat("accounts/", args.settings.databricks.account_id,
+                                          "/external-groups/", object_id),
+                opts=pulumi.InvokeOutputOptions(provider=args.account_provider, parent=self))
+            ready = self._assign(key, group.role, found.internal_id, group_id=found.internal_id,
+                                 entitlements=entitlements)
+            return Principal(key=key, kind="group", acl_name=found.display_name,
+                             is_operator=is_operator, role=group.role, unity_catalog=True,
+                             depends_on=ready, path=PATH_AIM)
         if self._account_mode:
             resource = databricks.Group(
                 f"{self._prefix}-group-{key}", display_name=group.display_name,
@@ -177,7 +225,8 @@ class WorkspaceAccess(pulumi.ComponentResource):
             ready = ()
         return Principal(key=key, kind="group", acl_name=resource.display_name,
                          is_operator=is_operator, role=group.role,
-                         unity_catalog=self._account_mode, depends_on=(resource, *ready))
+                         unity_catalog=self._account_mode, depends_on=(resource, *ready),
+                         path=PATH_SCIM_GROUP if self._account_mode else PATH_WORKSPACE_LOCAL)
 
     # --- service principals ------------------------------------------------------------
 
@@ -190,6 +239,21 @@ class WorkspaceAccess(pulumi.ComponentResource):
         # The deployer runs this stack: `pulumi destroy` must not deactivate it or take its
         # admin rights away half-way, so its identity is left in place on delete.
         is_deployer = key == args.settings.deployer
+        if self._aim:
+            object_id = _lookup(args.sp_object_ids, key, "Entra service principal object id",
+                                "service principal")
+            found = databricks.get_account_iam_external_service_principal_v2_output(
+                name=pulumi.Output.concat("accounts/", args.settings.databricks.account_id,
+                                          "/external-service-principals/", object_id),
+                opts=pulumi.InvokeOutputOptions(provider=args.account_provider, parent=self))
+            ready = self._assign(key, sp.role, found.internal_id,
+                                 service_principal_id=found.internal_id,
+                                 entitlements=entitlements, retain=is_deployer)
+            # ACLs name a service principal by its application id: the Entra client id, which
+            # is what the lookup returns as application_id.
+            return Principal(key=key, kind="service-principal", acl_name=client_id,
+                             is_operator=is_deployer, role=sp.role, unity_catalog=True,
+                             depends_on=ready, path=PATH_AIM)
         if self._account_mode:
             resource = databricks.ServicePrincipal(
                 f"{self._prefix}-sp-{key}", application_id=client_id,
@@ -208,7 +272,8 @@ class WorkspaceAccess(pulumi.ComponentResource):
                 if sp.role is Role.ADMIN else ()
         return Principal(key=key, kind="service-principal", acl_name=resource.application_id,
                          is_operator=is_deployer, role=sp.role, unity_catalog=True,
-                         depends_on=(resource, *ready))
+                         depends_on=(resource, *ready),
+                         path=PATH_ACCOUNT_SP if self._account_mode else PATH_WORKSPACE_LOCAL)
 
     def _workspace_admin(self, key: str, member: databricks.ServicePrincipal, *,
                          retain: bool) -> tuple[pulumi.Resource, ...]:

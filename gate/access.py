@@ -34,6 +34,10 @@ PERMISSIONS = "databricks:index/permissions:Permissions"
 GRANTS = "databricks:index/grants:Grants"
 GRANT = "databricks:index/grant:Grant"
 CA_POLICY = "azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy"
+EXTERNAL_GROUP_LOOKUP = "databricks:index/getAccountIamExternalGroupV2:getAccountIamExternalGroupV2"
+EXTERNAL_SP_LOOKUP = ("databricks:index/getAccountIamExternalServicePrincipalV2:"
+                      "getAccountIamExternalServicePrincipalV2")
+NOT_MAPPED_PATH = "not mapped (Entra only)"
 AAD_APP = "azuread:index/application:Application"
 AAD_SP = "azuread:index/servicePrincipal:ServicePrincipal"
 APP_ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
@@ -75,6 +79,9 @@ class PrincipalAccess:
     granted_by: str
     conditional_access: list[str] = field(default_factory=list)
     models: list[ModelRight] = field(default_factory=list)
+    # How it became a Databricks principal (the stack output identityPaths): resolved via
+    # automatic identity management, created by SCIM, created by this stack, workspace-local.
+    path: str = ""
     # Can this principal get a token for Azure Databricks at all, and through what?
     can_sign_in: str = ""  # "yes" | "no"
     sign_in_via: str = ""
@@ -131,6 +138,25 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
         if key:
             dbx_id_to_key[r.id] = key
             app_to_key[str(r.inputs.get("applicationId", ""))] = key
+    # Automatic identity management: no Databricks group or service principal resource; the
+    # account's external-principal lookups return the Databricks id (internalId).
+    client_to_key = {str(v): k for k, v in
+                     (plan.outputs.get("servicePrincipalApplicationIds") or {}).items()}
+    for lookup in plan.lookups:
+        result = lookup.get("result") or {}
+        internal = str(result.get("internalId", ""))
+        if lookup["token"] == EXTERNAL_GROUP_LOOKUP:
+            key = group_key_by_name.get(str(result.get("displayName", "")).casefold())
+        elif lookup["token"] == EXTERNAL_SP_LOOKUP:
+            key = client_to_key.get(str(result.get("applicationId", "")))
+            if key:
+                app_to_key[str(result.get("applicationId", ""))] = key
+        else:
+            continue
+        if key and internal:
+            dbx_id_to_key[internal] = key
+    paths: dict[str, str] = {str(k): str(v) for k, v in
+                             (plan.outputs.get("identityPaths") or {}).items()}
 
     permission: dict[str, list[str]] = defaultdict(list)
     for token in ASSIGN:
@@ -236,10 +262,12 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
                 granted_by=_ns(f"groups.{key}.role") if g.role else _ns(f"groups.{key}"),
                 conditional_access=covered,
                 models=_sorted(rights.get(key, [])),
+                path=paths.get(key, "") if g.role else NOT_MAPPED_PATH,
             )
         )
     for key, sp in settings.service_principals.items():
-        app = next((a for a, k in app_to_key.items() if k == key), "")
+        app = next((a for a, k in app_to_key.items() if k == key), "") or next(
+            (a for a, k in client_to_key.items() if k == key), "")
         principals.append(
             PrincipalAccess(
                 key=key,
@@ -251,6 +279,7 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
                 entitlements=entitlements.get(key, {}),
                 granted_by=_ns(f"servicePrincipals.{key}.role"),
                 models=_sorted(rights.get(key, [])),
+                path=paths.get(key, ""),
             )
         )
     if rights.get(BUILTIN_ADMINS):
@@ -265,6 +294,7 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
                 entitlements={},
                 granted_by="built-in: members of the workspace admins group",
                 models=_sorted(rights[BUILTIN_ADMINS]),
+                path="built-in workspace group",
             )
         )
     for i, oid in enumerate(ca.break_glass_group_object_ids):
@@ -390,6 +420,7 @@ def render_access_report(settings: Settings, plan: Plan, fmt: str) -> str:
 CSV_COLUMNS = (
     "principal",
     "kind",
+    "path",
     "display_name",
     "identifier",
     "role",
@@ -416,6 +447,7 @@ def render_csv(report: AccessReport) -> str:
         base = [
             p.key,
             p.kind,
+            p.path,
             p.display_name,
             p.identifier,
             p.role,
@@ -477,14 +509,15 @@ def render_access_markdown(report: AccessReport) -> str:
         "",
         "## Principals",
         "",
-        "| principal | kind | role | workspace | entitlements | conditional access | granted by |",
-        "|---|---|---|---|---|---|---|",
+        "| principal | kind | path into Databricks | role | workspace | entitlements "
+        "| conditional access | granted by |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for p in report.principals:
         ents = ", ".join(k for k, v in sorted(p.entitlements.items()) if v) or "-"
         cap = "<br/>".join(p.conditional_access) or "-"
         lines.append(
-            f"| `{p.key}` {p.display_name} | {p.kind} | {p.role} | "
+            f"| `{p.key}` {p.display_name} | {p.kind} | {p.path or '-'} | {p.role} | "
             f"{'/'.join(p.workspace_permission) or '-'} | {ents} | {cap} | `{p.granted_by}` |"
         )
     state = ("requires assignment: only the principals below marked 'yes' get a token"

@@ -43,6 +43,8 @@ class Plan:
     project: str
     resources: list[CapturedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Reads of existing objects (invokes / data sources), in call order: token, args, provider.
+    lookups: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def stack_urn(self) -> str:
@@ -58,6 +60,15 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.records: list[CapturedResource] = []
+        self.lookups: list[dict[str, Any]] = []
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        """Record each read (data source) with the provider it goes through, then answer it."""
+        response = super().Invoke(request)
+        self.lookups.append({"token": request.tok, "provider": request.provider,
+                             "args": decode_struct(request.args),
+                             "result": decode_struct(getattr(response, "return"))})
+        return response
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
@@ -253,6 +264,7 @@ def _capture(stack: str, raw_config: dict[str, Any], *, program: Path | None,
 
     plan = Plan(stack=stack, project=project, outputs=outputs)
     plan.resources = list(monitor.records)
+    plan.lookups = list(monitor.lookups)
     return plan
 
 

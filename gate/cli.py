@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
                         "(formats: markdown, json, csv via --format markdown|json or --csv)")
     p.add_argument("--csv", action="store_true", help="with --access-report: CSV output")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.add_argument("--resolved-config", help="the stack's resolved config (`pulumi config "
+                   "--json --open --show-secrets=false`) when its values come from Pulumi ESC")
+    from gate.version import __version__
+
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
 
@@ -88,9 +93,10 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress) -> int:
     from gate.capture import capture, plan_kept
+    from gate.esc import read_stack
     from gate.trace import trace
-    from settings.environments import StackMappingError, environment_of
-    from settings.load import read_stack_file
+    from settings.environment import check_environment
+    from settings.stacks import StackMappingError, environment_of
 
     try:
         environment_of(args.stack)
@@ -101,7 +107,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
         stacks = sorted(p.name[7:-5] for p in ROOT.glob("Pulumi.*.yaml"))
         raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}")
     progress.say(f"loading settings from {stack_file.name}")
-    settings, raw = read_stack_file(stack_file, args.stack)
+    check_environment()
+    settings, raw = read_stack(stack_file, args.stack,
+                               Path(args.resolved_config) if args.resolved_config else None)
     if not args.no_policies and not args.access_report:
         _check_policy_config(_policy_config_file(args, settings))  # before the long run
     progress.say("running the program under mocks (preview)")

@@ -26,8 +26,7 @@ from gate.access_paths import easier_access
 from gate.capture import capture
 from gate.trace import trace
 from settings import SettingsError
-from settings.environments import StackMappingError, environment_of
-from settings.load import read_stack_file
+from settings.stacks import StackMappingError, environment_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +63,12 @@ def rights_of(report: AccessReport) -> dict[tuple[str, str], tuple[str, ...]]:
 
 
 def diff_reports(base: AccessReport, head: AccessReport) -> list[Change]:
-    a, b = rights_of(base), rights_of(head)
+    return diff_rights(rights_of(base), rights_of(head))
+
+
+def diff_rights(a: dict[tuple[str, str], tuple[str, ...]],
+                b: dict[tuple[str, str], tuple[str, ...]]) -> list[Change]:
+    """Changes from rights ``a`` to rights ``b``, both keyed (principal, subject)."""
     changes = []
     for key in sorted(set(a) | set(b)):
         before, after = a.get(key, ()), b.get(key, ())
@@ -138,6 +142,12 @@ def render_markdown(changes: list[Change], base: str, head: str,
     return "\n".join(lines) + "\n"
 
 
+def changes_json(changes: list[Change]) -> list[dict[str, Any]]:
+    return [{"kind": c.kind, "principal": c.principal, "subject": c.subject,
+             "before": list(c.before), "after": list(c.after), "highlighted": c.highlighted,
+             "newProductionRights": list(c.new_production_rights)} for c in changes]
+
+
 def report_for(spec: str) -> AccessReport:
     """``STACK`` (working tree) or ``STACK@REV`` (the stack file at a git revision)."""
     stack, _, rev = spec.partition("@")
@@ -156,7 +166,9 @@ def report_for(spec: str) -> AccessReport:
 
 
 def _report(stack: str, path: Path) -> AccessReport:
-    settings, raw = read_stack_file(path, stack)
+    from gate.esc import read_stack  # a stack whose values come from Pulumi ESC says so
+
+    settings, raw = read_stack(path, stack)
     plan = capture(stack, raw)
     trace(plan.resources, settings)
     return build_access_report(settings, plan)
@@ -213,10 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"gate.diff: {exc}\n")
         return 2
     if args.format == "json":
-        doc: list[dict[str, Any]] = [
-            {"kind": c.kind, "principal": c.principal, "subject": c.subject,
-             "before": list(c.before), "after": list(c.after), "highlighted": c.highlighted,
-             "newProductionRights": list(c.new_production_rights)} for c in changes]
+        doc: list[dict[str, Any]] = changes_json(changes)
         doc += [{"kind": "easier-access", "principal": e.group, "subject": "membership",
                  "before": [e.before], "after": [e.after], "highlighted": True,
                  "newProductionRights": [], "reasons": list(e.reasons)} for e in easier]

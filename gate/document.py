@@ -98,6 +98,8 @@ def build_document(plan: Plan, environment: str, policy: PolicyResult | None) ->
         },
         "resources": [resource_entry(r) for r in resources],
         "outputs": scrub(plan.outputs),
+        "lookups": [{"token": lk["token"], "provider": lk["provider"],
+                     "args": scrub(lk["args"])} for lk in plan.lookups],
         "policies": None,
     }
     if policy is not None:

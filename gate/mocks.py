@@ -206,6 +206,8 @@ MOCK_OUTPUTS: dict[str, OutputFn] = {
     "azure-native:managedidentity:UserAssignedIdentity": _arm("Microsoft.ManagedIdentity", "userAssignedIdentities", "resourceName", _uami_extra),
     "azure-native:managedidentity:FederatedIdentityCredential": _nested("Microsoft.ManagedIdentity", "userAssignedIdentities", "resourceName", "federatedIdentityCredentials", "federatedIdentityCredentialResourceName"),
     "azure-native:keyvault:Secret": _arm("Microsoft.KeyVault", "secrets", "secretName"),
+    "azure-native:keyvault:Vault": _arm("Microsoft.KeyVault", "vaults", "vaultName"),
+    "azure-native:authorization:RoleAssignment": lambda c: (f"{c.inputs.get('scope', '')}/providers/Microsoft.Authorization/roleAssignments/{c.inputs.get('roleAssignmentName', c.name)}", {}),
     "azuread:index/application:Application": _application,
     "azuread:index/servicePrincipal:ServicePrincipal": _service_principal,
     "azuread:index/group:Group": _object("/groups/"),
@@ -289,14 +291,59 @@ MOCK_CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
+EXTERNAL_GROUP = "databricks:index/getAccountIamExternalGroupV2:getAccountIamExternalGroupV2"
+EXTERNAL_SP = ("databricks:index/getAccountIamExternalServicePrincipalV2:"
+               "getAccountIamExternalServicePrincipalV2")
+
+
 class TypeAwareMocks(pulumi.runtime.Mocks):
-    """Inputs echo into state, plus the computed outputs the real provider would return."""
+    """Inputs echo into state, plus the computed outputs the real provider would return.
+
+    The Databricks account resolves Entra identities by their object id (automatic identity
+    management). The mock keeps what the mocked Entra holds (groups, service principals and
+    managed identities the program created) so that those lookups answer as the real account
+    would: the Entra display name and application id, and a Databricks internal id; an object
+    id Entra does not know is an error, as it is on a real tenant.
+    """
 
     def __init__(self, subscription_id: str = "00000000-0000-0000-0000-000000000000") -> None:
         self.subscription_id = subscription_id
         # provider id -> the subscription an azure-native provider is scoped to (a resource's
         # ARM id carries its provider's subscription, e.g. the hub's for front-end endpoints)
         self._provider_subscriptions: dict[str, str] = {}
+        # Entra object id -> (display name, application id or "" for a group)
+        self.entra: dict[str, tuple[str, str]] = {}
+
+    def _remember(self, typ: str, state: dict[str, Any]) -> None:
+        token = _unversioned(typ)
+        if token == "azuread:index/group:Group":
+            self.entra[str(state.get("objectId"))] = (str(state.get("displayName", "")), "")
+        elif token == "azuread:index/servicePrincipal:ServicePrincipal":
+            self.entra[str(state.get("objectId"))] = (str(state.get("displayName", "")),
+                                                      str(state.get("clientId", "")))
+        elif token == "azure-native:managedidentity:UserAssignedIdentity":
+            self.entra[str(state.get("principalId"))] = (str(state.get("name", "")),
+                                                         str(state.get("clientId", "")))
+
+    def _external(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        """An account-level external-principal lookup by ``accounts/<id>/external-*/<oid>``."""
+        name = str(args.get("name") or "")
+        parts = name.split("/")
+        if len(parts) != 4 or parts[0] != "accounts" or not parts[2].startswith("external-"):
+            raise ValueError(f"{token}: name must be accounts/<account>/external-.../<object id>, "
+                             f"got {name!r}")
+        account, object_id = parts[1], parts[3]
+        if object_id not in self.entra:
+            raise LookupError(f"{token}: Entra has no principal with object id {object_id}")
+        display, application_id = self.entra[object_id]
+        result = {"name": name, "accountId": account, "displayName": display,
+                  "internalId": _digits(f"account-principal::{object_id}", 16)}
+        if token == EXTERNAL_GROUP:
+            result["externalGroupId"] = object_id
+        else:
+            result.update({"externalServicePrincipalId": object_id,
+                           "applicationId": application_id, "accountSpStatus": "ACTIVE"})
+        return result
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
@@ -312,9 +359,12 @@ class TypeAwareMocks(pulumi.runtime.Mocks):
         subscription = self._provider_subscriptions.get(provider_id, self.subscription_id)
         rid, computed = fn(Context(args, subscription))
         state.update(computed)
+        self._remember(args.typ, state)
         return rid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token in (EXTERNAL_GROUP, EXTERNAL_SP):
+            return self._external(args.token, dict(args.args)), []
         fn = MOCK_CALLS.get(args.token)
         if fn is None:
             raise LookupError(

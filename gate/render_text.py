@@ -25,6 +25,13 @@ def render_text(doc: dict[str, Any], findings: list[Finding] | None) -> str:
     width = max((len(t) for t in summary["byType"]), default=0)
     for token, count in summary["byType"].items():
         lines.append(f"  {token.ljust(width)}  {count:>4}")
+    if doc.get("lookups"):
+        lines.append("")
+        lines.append("Lookups (reads of existing objects, no resource; by provider):")
+        for lk in doc["lookups"]:
+            args = ", ".join(f"{k}={_short(v)}" for k, v in sorted(lk["args"].items()))
+            lines.append(f"  {lk['token'].split(':')[-1]}  via {_provider_name(lk['provider'])}"
+                         f"  ({args})")
     lines.append("")
     lines.append("Stack outputs:")
     for name, value in doc["outputs"].items():
@@ -82,6 +89,12 @@ def _findings(findings: list[Finding]) -> list[str]:
     if not findings:
         lines.append("  none")
     return lines
+
+
+def _provider_name(ref: str) -> str:
+    """A provider reference (``<urn>::<id>``) -> the provider's name, e.g. databricks-account."""
+    urn = ref.split("::")
+    return urn[-2] if len(urn) >= 2 else (ref or "default provider")
 
 
 def _short(value: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from settings.environments import StackMappingError, environment_of
+from settings.stacks import StackMappingError, environment_of
 from settings.errors import Problem, SettingsError
 from settings.limits import invisible_characters
 from settings.model import PROJECT, Settings
@@ -233,6 +233,9 @@ def raw_from_pulumi_config() -> dict[str, Any]:
 def load_from_pulumi() -> Settings:
     import pulumi
 
+    from settings.environment import check_environment
+
+    check_environment()
     stack = pulumi.get_stack()
     return parse(raw_from_pulumi_config(), stack=stack, source=f"Pulumi.{stack}.yaml")
 

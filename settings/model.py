@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Annotated, Literal, Optional
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 PROJECT = "databricks-ml-entra"
@@ -104,7 +104,10 @@ ROLE_PRESETS: dict[Role, tuple[str, dict[str, bool]]] = {
                             "allow_cluster_create": False, "allow_instance_pool_create": False}),
     Role.AUTOMATION: ("USER", {"workspace_access": True, "databricks_sql_access": False,
                                "allow_cluster_create": False, "allow_instance_pool_create": False}),
-    Role.AGENT: ("USER", {"workspace_access": False, "databricks_sql_access": False,
+    # An agent calls the workspace APIs to load and run the models it may EXECUTE: workspace
+    # access is the one access entitlement that allows that (every principal needs at least one
+    # access entitlement to use a workspace at all); no SQL, no compute creation.
+    Role.AGENT: ("USER", {"workspace_access": True, "databricks_sql_access": False,
                           "allow_cluster_create": False, "allow_instance_pool_create": False}),
 }
 
@@ -133,11 +136,13 @@ class Tags(Strict):
 class DatabricksAccount(Strict):
     account_id: Uuid
     identity_mode: Literal["account", "workspace"] = "account"
+    # The Unity Catalog metastore the workspace is assigned to (required for Unity Catalog
+    # models), and the workspace's default catalog (DefaultNamespaceSetting).
     metastore_id: Optional[Uuid] = None
-    # Azure authentication only; personal access tokens are never used. The environment
-    # variable DATABRICKS_AUTH_TYPE may pick another of these (CI uses github-oidc-azure).
-    auth_type: Literal["azure-cli", "azure-msi", "github-oidc-azure",
-                       "azure-client-secret"] = "azure-cli"
+    default_catalog: Optional[str] = None
+    # No auth type here: provider inputs must be the same whoever deploys. The Databricks SDK
+    # reads DATABRICKS_AUTH_TYPE / ARM_* from the deployer's environment at run time, and
+    # settings.environment refuses personal access tokens there.
 
 
 class AzureDatabricksAssignment(Strict):
@@ -188,12 +193,29 @@ class Group(Strict):
 
 
 class Federation(Strict):
-    """A federated identity credential for GitHub Actions (no secret at all)."""
+    """A federated identity credential for GitHub Actions (no secret at all).
+
+    ``environment`` pins the credential to a (protected) GitHub environment: the deployer's
+    form. ``pullRequest: true`` trusts pull-request workflows of the repository instead: only
+    for the read-only preview identity named by ``previewer``.
+    """
 
     repository: str
-    environment: NonEmpty
+    environment: Optional[NonEmpty] = None
+    pull_request: bool = False
     issuer: str = "https://token.actions.githubusercontent.com"
     audience: str = "api://AzureADTokenExchange"
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Federation:
+        if self.pull_request and self.environment:
+            raise ValueError("sets both `environment` and `pullRequest`; a credential trusts one "
+                             "subject: keep `environment` (deployers) or `pullRequest: true` "
+                             "(the read-only preview identity)")
+        if not self.pull_request and not self.environment:
+            raise ValueError("needs `environment` (the GitHub environment whose jobs may sign "
+                             "in) or `pullRequest: true` for the read-only preview identity")
+        return self
 
 
 class Rotation(Strict):
@@ -204,11 +226,17 @@ class Rotation(Strict):
 
 
 class KeyVaultTarget(Strict):
-    """Where the current secret is written so consumers always read the newest one."""
+    """Where the current secret is written so consumers always read the newest one.
 
-    vault_name: NonEmpty
-    resource_group_name: NonEmpty
+    Either ``vaultName`` (the stack declares the vault: RBAC authorization, soft delete, purge
+    protection; in ``resourceGroupName``, default the workspace resource group) or ``vaultId``
+    (an existing vault's ARM resource id, in the stack's subscription). Exactly one.
+    """
+
     secret_name: NonEmpty
+    vault_name: Optional[str] = None
+    resource_group_name: Optional[str] = None
+    vault_id: Optional[str] = None
 
 
 class IdentityFederatedCredential(Strict):
@@ -425,12 +453,18 @@ class Workspace(Strict):
     enhanced_security_compliance: Optional[EnhancedSecurityCompliance] = None
     # Set to a change ticket to allow a change that replaces the prod workspace.
     acknowledge_replacement: Optional[str] = None
+    # Brownfield: the resource group already exists and is owned elsewhere; the stack puts its
+    # resources in it but never creates, tags or deletes it.
+    existing_resource_group: bool = False
 
 
 class Audit(Strict):
     log_analytics_name: NonEmpty
     retention_days: int = Field(default=365, ge=30, le=730)
     entra_logs: bool = False
+    # Brownfield: send the logs to an existing (e.g. the SOC's central) Log Analytics workspace,
+    # given by ARM id, instead of declaring one. Its retention is then its owner's to keep.
+    existing_workspace_id: Optional[str] = None
 
 
 WORKSPACE_LEVELS = ("CAN_READ", "CAN_EDIT", "CAN_MANAGE_STAGING_VERSIONS",
@@ -579,6 +613,8 @@ class Settings(Strict):
     tags: Tags
     databricks: DatabricksAccount
     deployer: NonEmpty
+    # The read-only identity that runs `pulumi preview` for pull requests (README, CI).
+    previewer: Optional[NonEmpty] = None
     azure_databricks_app: AzureDatabricksApp = Field(default_factory=AzureDatabricksApp)
     client_app: Optional[ClientApp] = None
     groups: dict[str, Group] = Field(min_length=1)

@@ -238,7 +238,8 @@ def sp_kinds(parts: Parts, fail: Fail) -> None:
                 fail(key(*path, "federation", "repository"), "must be 'owner/repository' with "
                      "no wildcards", "write the GitHub repository as e.g. contoso/ml-platform",
                      value=sp.federation.repository)
-            if sp.federation is not None and any(c in sp.federation.environment for c in "*?:"):
+            if sp.federation is not None and any(c in (sp.federation.environment or "")
+                                                 for c in "*?:"):
                 fail(key(*path, "federation", "environment"), "must name one GitHub environment",
                      "use the environment name exactly, without wildcards",
                      value=sp.federation.environment)
@@ -764,6 +765,88 @@ def acl_principals_mapped(parts: Parts, fail: Fail) -> None:
                      "(e.g. scientist), or grant the model to a mapped group", value=principal)
 
 
+# --- Unity Catalog metastore (issue 12) ------------------------------------------------------
+
+@rule("databricks", "models")
+def unity_catalog_needs_metastore(parts: Parts, fail: Fail) -> None:
+    """Unity Catalog objects exist only once the workspace is assigned to a metastore."""
+    dbx = parts["databricks"]
+    uc = sorted(k for k, m in parts["models"].items() if m.registry == "unity-catalog")
+    if uc and dbx.metastore_id is None:
+        fail(key("databricks", "metastoreId"), f"is missing, but models {', '.join(uc)} live in "
+             "Unity Catalog: the workspace must be assigned to a metastore before any Unity "
+             "Catalog object can be created", "set `databricks.metastoreId: <metastore id>` "
+             "(account console > Catalog > the metastore of the workspace's region)")
+    if dbx.default_catalog is not None:
+        if dbx.metastore_id is None:
+            fail(key("databricks", "defaultCatalog"), "a default catalog needs a metastore",
+                 "set `databricks.metastoreId`, or remove `defaultCatalog`",
+                 value=dbx.default_catalog)
+        elif not UC_IDENT.match(dbx.default_catalog):
+            fail(key("databricks", "defaultCatalog"), "is not a valid Unity Catalog identifier",
+                 "use lower-case letters, digits and underscores, e.g. 'ml_prod'",
+                 value=dbx.default_catalog)
+
+
+# --- Key Vault for secret-bearing identities (issue 12) ---------------------------------------
+
+# Key Vault names: 3-24 characters, letters, digits and '-', starting with a letter, ending
+# with a letter or digit, no consecutive hyphens (globally unique DNS label).
+_VAULT_NAME = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
+_VAULT_ID = re.compile(
+    r"^/subscriptions/(?P<sub>[0-9a-fA-F-]{36})/resourceGroups/(?P<rg>[^/]+)/providers/"
+    r"Microsoft\.KeyVault/vaults/(?P<name>[^/]+)$", re.IGNORECASE)
+
+
+def parse_vault_id(vault_id: str) -> tuple[str, str, str] | None:
+    """``(subscription, resource group, vault name)`` of a Key Vault resource id, or None."""
+    m = _VAULT_ID.match(vault_id)
+    return (m["sub"].lower(), m["rg"], m["name"]) if m else None
+
+
+@rule("service_principals")
+def secret_identities_have_a_vault(parts: Parts, fail: Fail) -> None:
+    """A rotated password nobody can retrieve is useless: it goes to a Key Vault."""
+    for k, sp in parts["service_principals"].items():
+        path = ("servicePrincipals", k, "keyVault")
+        if sp.kind == "secret" and sp.key_vault is None:
+            fail(key(*path), "a secret-bearing identity needs a Key Vault destination: without "
+                 "one its two rotated passwords exist but nobody can retrieve them",
+                 "add `keyVault: {secretName: <name>, vaultName: <new vault>}` (declared by this "
+                 "stack) or `keyVault: {secretName: <name>, vaultId: <existing vault resource "
+                 "id>}`; or switch to kind federated / managed-identity")
+        target = sp.key_vault
+        if target is None:
+            continue
+        if (target.vault_name is None) == (target.vault_id is None):
+            fail(key(*path), "must give exactly one of vaultName (a vault this stack declares) "
+                 "and vaultId (an existing vault)", "keep one of the two")
+        if target.vault_name is not None and not _VAULT_NAME.match(target.vault_name):
+            fail(key(*path, "vaultName"), "is not a valid Key Vault name",
+                 "use 3-24 letters, digits and single hyphens, starting with a letter",
+                 value=target.vault_name)
+        if target.resource_group_name is not None and target.vault_name is None:
+            fail(key(*path, "resourceGroupName"), "only applies to a vault this stack declares "
+                 "(vaultName); an existing vault's resource group is part of its vaultId",
+                 "remove `resourceGroupName`")
+        if target.resource_group_name is not None and not AZURE_NAME.match(
+                target.resource_group_name):
+            fail(key(*path, "resourceGroupName"), "is not a valid Azure resource group name",
+                 "use 3-64 letters, digits, '-', '_' or '.'", value=target.resource_group_name)
+        if target.vault_id is not None:
+            parsed = parse_vault_id(target.vault_id)
+            subscription = str(parts.get("subscription_id") or "").lower()
+            if parsed is None:
+                fail(key(*path, "vaultId"), "is not a Key Vault resource id",
+                     "use /subscriptions/<id>/resourceGroups/<rg>/providers/"
+                     "Microsoft.KeyVault/vaults/<name>", value=target.vault_id)
+            elif subscription and parsed[0] != subscription:
+                fail(key(*path, "vaultId"), "is in another subscription than the stack's "
+                     "subscriptionId; the stack's azure-native provider writes the secret in its "
+                     "own subscription", "use a vault in the stack's subscription, or declare "
+                     "one with vaultName", value=target.vault_id)
+
+
 # --- Entra ID Governance: access packages and just-in-time admin -------------------------
 
 # Requestor scopes that open a package to (nearly) everyone in or outside the tenant.
@@ -922,5 +1005,6 @@ def no_standing_admins_in_prod(parts: Parts, fail: Fail) -> None:
                  "is not a member of any admin group", "remove the stale entry", value=member)
 
 
-# The hub-and-spoke rules live in their own module; importing it registers them.
-from settings import network_rules  # noqa: E402,F401
+# The hub-and-spoke rules, and the rules for adoption and CI, live in their own modules;
+# importing them registers them.
+from settings import network_rules, rules_adoption  # noqa: E402,F401

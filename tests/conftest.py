@@ -53,3 +53,43 @@ def settings_dev() -> Settings:
 @pytest.fixture(scope="session")
 def settings_prod() -> Settings:
     return load_stack_file(ROOT / "Pulumi.prod.yaml")
+
+
+# The workspace-registry model the shipped stacks had before their Unity Catalog migration
+# (issue 12). The shipped stacks model every model in Unity Catalog; `registry: workspace` stays
+# supported (legacy), so tests of its rules add this model back.
+LEGACY_WORKSPACE_MODEL = {
+    "dev": {
+        "registry": "workspace", "name": "churn-legacy",
+        "description": "Customer churn model still in the workspace registry.",
+        "permissions": {"ml-engineers": "CAN_MANAGE_PRODUCTION_VERSIONS",
+                        "data-scientists": "CAN_MANAGE_STAGING_VERSIONS",
+                        "auditors": "CAN_READ", "batch-scoring": "CAN_READ"},
+    },
+    "prod": {
+        "registry": "workspace", "name": "churn-legacy",
+        "description": "Customer churn model still in the workspace registry.",
+        "permissions": {"model-release": "CAN_MANAGE_PRODUCTION_VERSIONS",
+                        "ml-engineers": "CAN_MANAGE_STAGING_VERSIONS",
+                        "data-scientists": "CAN_READ", "auditors": "CAN_READ",
+                        "batch-scoring": "CAN_READ"},
+    },
+}
+
+
+def with_legacy_model(config: dict[str, Any]) -> dict[str, Any]:
+    """Add the legacy workspace-registry model ``churn-legacy`` to a stack's config."""
+    stack = config[f"{NS}:environment"]
+    config[f"{NS}:models"]["churn-legacy"] = copy.deepcopy(LEGACY_WORKSPACE_MODEL[stack])
+    return config
+
+
+@pytest.fixture(scope="session")
+def plan_prod_legacy() -> Plan:
+    """The prod plan with one model still in the legacy workspace registry."""
+    return plan_for("prod", with_legacy_model)
+
+
+@pytest.fixture(scope="session")
+def plan_dev_legacy() -> Plan:
+    return plan_for("dev", with_legacy_model)

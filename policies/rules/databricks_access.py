@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from pulumi_policy import (
+    EnforcementLevel,
     PolicyResource,
     ResourceValidationArgs,
     Severity,
@@ -46,6 +47,7 @@ DB_PERMISSIONS = "databricks:index/permissions:Permissions"
 DB_GRANTS = "databricks:index/grants:Grants"
 DB_GRANT = "databricks:index/grant:Grant"  # one principal on one securable, non-authoritative
 DB_REGISTERED_MODEL = "databricks:index/registeredModel:RegisteredModel"
+DB_MLFLOW_MODEL = "databricks:index/mlflowModel:MlflowModel"
 DB_PERMISSION_ASSIGNMENT = "databricks:index/permissionAssignment:PermissionAssignment"
 AAD_GROUP_MEMBER = "azuread:index/groupMember:GroupMember"
 NON_USER_MEMBER_TYPES = (
@@ -447,9 +449,38 @@ def check_model_execute_usage(args: StackValidationArgs, report: Report) -> None
 # Policies
 # ---------------------------------------------------------------------------------------------
 
+def check_legacy_model_registry(args: ResourceValidationArgs, report: Report) -> None:
+    """A model in the workspace MLflow registry (legacy) instead of Unity Catalog."""
+    name = peek(args.props, "name")
+    report(
+        f"model '{name if isinstance(name, str) else '<unknown>'}' is in the legacy workspace "
+        "model registry, which Databricks disabled for new workspaces in accounts whose default "
+        "catalog is in Unity Catalog; its ACLs are workspace-local and its lineage and audit "
+        "stay outside Unity Catalog. Migrate it (README, 'Legacy workspace model registry')."
+    )
+
+
 ACCESS = Controls(soc2=("CC6.1", "CC6.3"), iso27001=("A.5.15", "A.5.18", "A.8.2"))
 
 POLICIES = [
+    resource_rule(
+        name="databricks-model-registry-unity-catalog",
+        description=(
+            "Models are registered in Unity Catalog, not in the legacy workspace model registry."
+        ),
+        domain=DOMAIN,
+        types=[DB_MLFLOW_MODEL],
+        check=check_legacy_model_registry,
+        severity=Severity.LOW,
+        controls=Controls(soc2=("CC6.1",), iso27001=("A.5.15", "A.8.2")),
+        remediation=(
+            "Copy the model's versions to a Unity Catalog model (MLflow copy_model_version), "
+            "move its consumers to models:/<catalog>.<schema>.<model>, set `registry: "
+            "unity-catalog` with catalog, schema and privileges in the stack config, then "
+            "remove the workspace model."
+        ),
+        enforcement=EnforcementLevel.ADVISORY,
+    ),
     resource_rule(
         name="databricks-group-external-id",
         description="Databricks groups carry the object id of their Entra group (externalId).",

@@ -85,6 +85,10 @@ _AKS_SUBJECT = re.compile(rf"^system:serviceaccount:{_K8S_NAME}:{_K8S_NAME}$")
 _GITHUB_ENVIRONMENT_SUBJECT = re.compile(
     r"^repo:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+):environment:[A-Za-z0-9_. -]+$"
 )
+# The read-only preview identity's subject: pull-request workflows of one repository.
+_GITHUB_PULL_REQUEST_SUBJECT = re.compile(
+    r"^repo:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+):pull_request$"
+)
 
 # ---------------------------------------------------------------------------------------------
 # Shared with conditional_access.py
@@ -421,8 +425,17 @@ def check_federated_credential(args: ResourceValidationArgs, report: Report) -> 
             report(f"subject '{subject}' is not one Kubernetes service account; use "
                    "'system:serviceaccount:<namespace>:<service-account>' without wildcards.")
     if issuer == GITHUB_ISSUER:
-        problem = _subject_problem(str(read(args.props, "subject")), config_strings(
-            config, "allowedRepositories", []))
+        subject = str(read(args.props, "subject"))
+        repositories = config_strings(config, "allowedRepositories", [])
+        preview = _GITHUB_PULL_REQUEST_SUBJECT.match(subject)
+        if preview and read(args.props, "displayName") in config_strings(
+                config, "previewCredentials", []):
+            # The read-only preview identity, named in the pack config on purpose.
+            problem = (None if not repositories or preview["repo"].lower() in
+                       {r.lower() for r in repositories}
+                       else f"subject '{subject}' names a repository outside allowedRepositories")
+        else:
+            problem = _subject_problem(subject, repositories)
         if problem:
             report(
                 f"{problem}; use 'repo:<org>/<repo>:environment:<environment>' with a protected "
@@ -687,6 +700,11 @@ POLICIES = [
             },
             "allowedRepositories": string_list_property(
                 [], "'org/repo' names allowed in GitHub subjects (empty: any repository)."
+            ),
+            "previewCredentials": string_list_property(
+                [], "Display names of the read-only preview identity's credentials, which may "
+                "trust 'repo:<org>/<repo>:pull_request' (settings require that identity to be "
+                "read-only)."
             ),
         },
     ),

@@ -71,6 +71,9 @@ INTERACTIVE_ENTITLEMENTS = (
     "workspaceAccess", "databricksSqlAccess", "allowClusterCreate", "allowInstancePoolCreate",
 )
 CREATION_ENTITLEMENTS = ("allowClusterCreate", "allowInstancePoolCreate")
+# The one access entitlement an agent needs to call the workspace APIs of the models it may
+# execute (every principal needs at least one access entitlement to use a workspace at all).
+AGENT_ENTITLEMENTS = frozenset({"workspaceAccess"})
 # An agent reads models: CAN_READ on workspace objects, EXECUTE on Unity Catalog models (plus
 # the USE_CATALOG / USE_SCHEMA it needs to reach them, which grant nothing by themselves).
 AGENT_ACL_LEVELS = frozenset({"CAN_READ"})
@@ -80,7 +83,7 @@ AUTOMATION_FORBIDDEN = frozenset({"ADMIN", "CAN_MANAGE", "MANAGE", "ALL_PRIVILEG
 ROLE_LIMITS = {
     "agent": (
         "an agent may hold only CAN_READ and EXECUTE (with USE_CATALOG/USE_SCHEMA to reach "
-        "the model), no workspace ADMIN and no interactive entitlements"
+        "the model), no workspace ADMIN and no entitlement but workspace access"
     ),
     "automation": (
         "automation may not hold ADMIN, CAN_MANAGE, MANAGE, ALL_PRIVILEGES or cluster/pool "
@@ -217,6 +220,14 @@ class Principal:
     sp_ids: frozenset[str]  # known Databricks ids of those service principals (lower case)
     application_ids: frozenset[str]  # known application (client) ids (lower case)
 
+    @property
+    def id_anchors(self) -> frozenset[str]:
+        """What a Databricks principal id of this identity is computed from: its Databricks
+        service principals, or, with automatic identity management (no such resource; the id
+        comes from the account's external-principal lookup by the identity's object id), the
+        identity itself."""
+        return self.sp_anchors or self.anchors
+
 
 def _depends_on_any(resource: PolicyResource, prop: str, urns: Iterable[str]) -> bool:
     """True when ``prop`` of ``resource`` was computed from one of the resources ``urns``."""
@@ -318,7 +329,7 @@ def _rights(resources: Sequence[PolicyResource], principal: Principal,
     rights: list[Right] = []
     assignments = of_type(resources, DB_MWS_PERMISSION_ASSIGNMENT, DB_PERMISSION_ASSIGNMENT)
     for assignment in assignments:
-        by_id = _names(assignment, "principalId", principal.sp_anchors, principal.sp_ids)
+        by_id = _names(assignment, "principalId", principal.id_anchors, principal.sp_ids)
         by_name = peek(assignment.props, "servicePrincipalName") is not None and _names(
             assignment, "servicePrincipalName", principal.anchors, principal.application_ids)
         if by_id or by_name:
@@ -327,7 +338,7 @@ def _rights(resources: Sequence[PolicyResource], principal: Principal,
     holders = [sp for sp in principals if sp.urn in principal.sp_anchors]
     for entitlements in of_type(resources, DB_ENTITLEMENTS):
         if peek(entitlements.props, "servicePrincipalId") is not None and _names(
-                entitlements, "servicePrincipalId", principal.sp_anchors, principal.sp_ids):
+                entitlements, "servicePrincipalId", principal.id_anchors, principal.sp_ids):
             holders.append(entitlements)
     for holder in holders:
         rights += [Right("entitlement", flag, holder) for flag in INTERACTIVE_ENTITLEMENTS
@@ -352,7 +363,7 @@ def exceeds(role: str, right: Right) -> bool:
         return right.value == WORKSPACE_ADMIN
     if role == "agent":
         if right.kind == "entitlement":
-            return True
+            return right.value not in AGENT_ENTITLEMENTS
         allowed = AGENT_ACL_LEVELS if right.kind == "permission" else AGENT_UC_PRIVILEGES
         return right.value not in allowed
     if role == "automation":
@@ -450,8 +461,9 @@ POLICIES: list[Policy] = [
         remediation=(
             "Tag the UserAssignedIdentity with 'databricks-role' and 'purpose'; remove workspace "
             "ADMIN, entitlements, ACL levels or Unity Catalog privileges beyond that role (an "
-            "agent: CAN_READ/EXECUTE only; automation: no ADMIN, CAN_MANAGE, MANAGE, "
-            "ALL_PRIVILEGES or cluster/pool creation), or change the identity's role."
+            "agent: workspace access and CAN_READ/EXECUTE only; automation: no ADMIN, "
+            "CAN_MANAGE, MANAGE, ALL_PRIVILEGES or cluster/pool creation), or change the "
+            "identity's role."
         ),
     ),
 ]

@@ -12,7 +12,7 @@ import yaml
 
 from gate.cli import main
 from settings import SettingsError, parse
-from settings.environments import STACKS_FILE, environment_of, stack_environments
+from settings.stacks import STACKS_FILE, environment_of, stack_environments
 from settings.load import raw_from_stack_document
 from tests.conftest import NS, ROOT, stack_document
 

@@ -28,7 +28,49 @@ INTERACTIVE = ("workspaceAccess", "databricksSqlAccess", "allowClusterCreate",
                "allowInstancePoolCreate")
 
 
+EXTERNAL_GROUP = "databricks:index/getAccountIamExternalGroupV2:getAccountIamExternalGroupV2"
+EXTERNAL_SP = ("databricks:index/getAccountIamExternalServicePrincipalV2:"
+               "getAccountIamExternalServicePrincipalV2")
+ENTRA_SP = "azuread:index/servicePrincipal:ServicePrincipal"
+
+
 # --- helpers ----------------------------------------------------------------------------
+
+def entra_sp_object_ids(plan: Plan, settings: Settings) -> dict[str, str]:
+    """config key -> Entra object id of each automation identity's service principal."""
+    clients = plan.outputs["servicePrincipalApplicationIds"]
+    by_client = {r.inputs.get("clientId"): r.outputs["objectId"] for r in plan.by_type(ENTRA_SP)}
+    by_client |= {r.outputs["clientId"]: r.outputs["principalId"] for r in plan.by_type(UAMI)}
+    return {k: by_client[clients[k]] for k in settings.service_principals}
+
+
+def databricks_ids(plan: Plan, settings: Settings) -> dict[str, str]:
+    """Databricks principal id -> config key: resources (SCIM, workspace mode) or the ids
+    the account's external lookups return (automatic identity management)."""
+    keys = {g.display_name: k for k, g in settings.groups.items()}
+    keys |= {v: k for k, v in plan.outputs["servicePrincipalApplicationIds"].items()}
+    ids = {r.id: keys[r.inputs["displayName"]] for r in plan.by_type(DBX_GROUP)}
+    ids |= {r.id: keys[r.inputs["applicationId"]] for r in plan.by_type(DBX_SP)}
+    for lookup in plan.lookups:
+        result = lookup.get("result") or {}
+        if lookup["token"] in (EXTERNAL_GROUP, EXTERNAL_SP):
+            ids[result["internalId"]] = keys[result.get("applicationId")
+                                             or result["displayName"]]
+    return ids
+
+
+def entitlements_by_key(plan: Plan, settings: Settings) -> dict[str, dict[str, bool]]:
+    """config key (or 'users') -> the entitlements it ends with."""
+    ids = databricks_ids(plan, settings)
+    held: dict[str, dict[str, bool]] = {}
+    for e in plan.by_type(ENTITLEMENTS):
+        target = e.inputs.get("groupId") or e.inputs.get("servicePrincipalId")
+        held[ids.get(target, "users")] = {k: bool(e.inputs.get(k)) for k in INTERACTIVE}
+    for r in plan.by_type(DBX_GROUP) + plan.by_type(DBX_SP):  # workspace mode: on the principal
+        if any(k in r.inputs for k in INTERACTIVE):
+            held[ids[r.id]] = {k: bool(r.inputs.get(k)) for k in INTERACTIVE}
+    return held
+
 
 def on(resource: CapturedResource, provider_name: str) -> bool:
     """Whether the resource is registered with the named explicit provider."""
@@ -99,20 +141,47 @@ def plan_scim() -> Plan:
 
 # --- identity mapping -------------------------------------------------------------------
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_every_mapped_entra_group_has_exactly_one_databricks_counterpart(
-        stack: str, request: pytest.FixtureRequest) -> None:
-    plan: Plan = request.getfixturevalue(f"plan_{stack}")
-    settings: Settings = request.getfixturevalue(f"settings_{stack}")
+def test_scim_mode_maps_every_entra_group_to_exactly_one_account_group(
+        plan_scim: Plan, settings_dev: Settings) -> None:
+    """SCIM: the connector creates the account group (externalId = Entra object id); the stack
+    declares the same group and adopts it."""
+    plan = plan_scim
     groups = plan.by_type(DBX_GROUP)
-    for key, group in settings.mapped_groups.items():
+    for key, group in settings_dev.mapped_groups.items():
         object_id = entra_object_id(plan, group.display_name)
         assert plan.outputs["groupObjectIds"][key] == object_id
         matches = [g for g in groups if g.inputs.get("externalId") == object_id]
         assert len(matches) == 1, f"{key}: {len(matches)} Databricks groups carry its object id"
-        # The name must match Entra's, or SCIM / automatic identity management cannot link it.
+        # The name must match Entra's, or the SCIM connector cannot link it.
         assert matches[0].inputs["displayName"] == group.display_name
-    assert len(groups) == len(settings.mapped_groups)
+        assert matches[0].inputs["force"] is True
+        assert plan.outputs["identityPaths"][key].startswith("created by the SCIM connector")
+    assert len(groups) == len(settings_dev.mapped_groups)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_automatic_identity_management_resolves_instead_of_creating(
+        stack: str, request: pytest.FixtureRequest) -> None:
+    """AIM (the shipped default): no account group may be created with external_id; every
+    mapped Entra group and automation identity is resolved by the account-level external
+    lookup, by its Entra object id, through the account provider."""
+    plan: Plan = request.getfixturevalue(f"plan_{stack}")
+    settings: Settings = request.getfixturevalue(f"settings_{stack}")
+    assert settings.provisioning.mode == "automatic-identity-management"
+    assert plan.by_type(DBX_GROUP) == [] and plan.by_type(DBX_SP) == []
+    account = settings.databricks.account_id
+    groups = [lk for lk in plan.lookups if lk["token"] == EXTERNAL_GROUP]
+    sps = [lk for lk in plan.lookups if lk["token"] == EXTERNAL_SP]
+    assert all("::databricks-account::" in lk["provider"] for lk in groups + sps)
+    assert sorted(lk["args"]["name"] for lk in groups) == sorted(
+        f"accounts/{account}/external-groups/{entra_object_id(plan, g.display_name)}"
+        for g in settings.mapped_groups.values())
+    assert sorted(lk["args"]["name"] for lk in sps) == sorted(
+        f"accounts/{account}/external-service-principals/{oid}"
+        for oid in entra_sp_object_ids(plan, settings).values())
+    for key in [*settings.mapped_groups, *settings.service_principals]:
+        assert plan.outputs["identityPaths"][key].startswith(
+            "resolved via automatic identity management"), key
 
 
 def test_unmapped_groups_stay_out_of_databricks_and_provisioning(plan_scim: Plan) -> None:
@@ -129,28 +198,27 @@ def test_resource_count_does_not_grow_with_people(plan_dev: Plan) -> None:
 
 # --- account identity mode --------------------------------------------------------------
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("plan_name", ["plan_dev", "plan_prod", "plan_scim"])
 def test_account_mode_assigns_every_principal_with_its_role(
-        stack: str, request: pytest.FixtureRequest) -> None:
-    plan: Plan = request.getfixturevalue(f"plan_{stack}")
-    settings: Settings = request.getfixturevalue(f"settings_{stack}")
+        plan_name: str, request: pytest.FixtureRequest, settings_dev: Settings,
+        settings_prod: Settings) -> None:
+    plan: Plan = request.getfixturevalue(plan_name)
+    settings = settings_prod if plan.stack == "prod" else settings_dev
     workspace_id = plan.outputs["workspaceId"]
     assert str(workspace_id).isdigit()
-    roles = {g.display_name: g.role for g in settings.mapped_groups.values()}
-    roles |= {plan.outputs["servicePrincipalApplicationIds"][k]: sp.role
-              for k, sp in settings.service_principals.items()}
-    principals = plan.by_type(DBX_GROUP) + plan.by_type(DBX_SP)
+    roles = {k: g.role for k, g in settings.mapped_groups.items()}
+    roles |= {k: sp.role for k, sp in settings.service_principals.items()}
+    ids = databricks_ids(plan, settings)
+    assert set(ids.values()) == set(roles)  # every mapped principal, once
     assignments = plan.by_type(ASSIGNMENT)
-    assert len(assignments) == len(principals)
-    for principal in principals:
+    assert len(assignments) == len(roles)
+    for assignment in assignments:
+        key = ids[assignment.inputs["principalId"]]
+        assert on(assignment, "databricks-account")
+        assert assignment.inputs["workspaceId"] == workspace_id  # the numeric id, as a string
+        assert assignment.inputs["permissions"] == [ROLE_PRESETS[roles[key]][0]]
+    for principal in plan.by_type(DBX_GROUP) + plan.by_type(DBX_SP):
         assert on(principal, "databricks-account")
-        name = principal.inputs.get("displayName") if principal.type == DBX_GROUP \
-            else principal.inputs["applicationId"]
-        mine = [a for a in assignments if a.inputs["principalId"] == principal.id]
-        assert len(mine) == 1
-        assert on(mine[0], "databricks-account")
-        assert mine[0].inputs["workspaceId"] == workspace_id  # the numeric id, as a string
-        assert mine[0].inputs["permissions"] == [ROLE_PRESETS[roles[name]][0]]
         # Account groups and service principals take entitlements inside the workspace only.
         assert not any(k in principal.inputs for k in INTERACTIVE)
 
@@ -166,41 +234,59 @@ def test_entitlements_are_set_in_the_workspace_after_the_assignment(plan_dev: Pl
         assert assignments[principal_id] in entitlement.dependencies
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_agents_and_the_users_group_get_no_interactive_entitlements(
-        stack: str, request: pytest.FixtureRequest) -> None:
-    plan: Plan = request.getfixturevalue(f"plan_{stack}")
-    settings: Settings = request.getfixturevalue(f"settings_{stack}")
-    sp_ids = {sp.inputs["applicationId"]: sp.id for sp in plan.by_type(DBX_SP)}
-    app_ids = plan.outputs["servicePrincipalApplicationIds"]
-    agents = {sp_ids[app_ids[k]] for k, sp in settings.service_principals.items()
-              if sp.role is Role.AGENT}
+@pytest.mark.parametrize("plan_name", ["plan_dev", "plan_prod", "plan_scim",
+                                       "plan_workspace_mode"])
+def test_no_mapped_principal_ends_with_zero_access(
+        plan_name: str, request: pytest.FixtureRequest, settings_dev: Settings,
+        settings_prod: Settings) -> None:
+    """Every mapped group and identity keeps an access entitlement (workspace or SQL access),
+    since the `users` baseline strips the defaults; agents get workspace access and nothing
+    else; the built-in `users` group gets nothing."""
+    plan: Plan = request.getfixturevalue(plan_name)
+    settings = settings_prod if plan.stack == "prod" else settings_dev
+    held = entitlements_by_key(plan, settings)
+    mapped = {*settings.mapped_groups, *settings.service_principals}
+    assert set(held) == mapped | {"users"}
+    for key in mapped:
+        assert held[key]["workspaceAccess"] or held[key]["databricksSqlAccess"], (
+            f"{key} has no access entitlement: it could not use anything it is granted")
+        if key in settings.service_principals:
+            assert held[key]["allowInstancePoolCreate"] is False  # a group-only entitlement
+    agents = [k for k, sp in settings.service_principals.items() if sp.role is Role.AGENT]
     assert agents
-    mapped_ids = {r.id for r in plan.by_type(DBX_GROUP) + plan.by_type(DBX_SP)}
-    for e in plan.by_type(ENTITLEMENTS):
-        target = e.inputs.get("groupId") or e.inputs.get("servicePrincipalId")
-        if target in agents or target not in mapped_ids:  # an agent, or the built-in `users`
-            assert not any(e.inputs.get(k) for k in INTERACTIVE), e.name
-        if e.inputs.get("servicePrincipalId"):
-            assert e.inputs.get("allowInstancePoolCreate") is False  # a group-only entitlement
+    for key in agents:
+        assert held[key] == {"workspaceAccess": True, "databricksSqlAccess": False,
+                             "allowClusterCreate": False, "allowInstancePoolCreate": False}
+    assert not any(held["users"].values())
 
 
-def test_every_managed_identity_has_one_databricks_sp_with_its_client_id(
-        plan_prod: Plan, settings_prod: Settings) -> None:
-    client_ids = {r.outputs["clientId"] for r in plan_prod.by_type(UAMI)}
-    identities = [k for k, sp in settings_prod.service_principals.items()
+def test_scim_mode_declares_one_databricks_sp_per_managed_identity_client_id(
+        plan_scim: Plan, settings_dev: Settings) -> None:
+    client_ids = {r.outputs["clientId"] for r in plan_scim.by_type(UAMI)}
+    identities = [k for k, sp in settings_dev.service_principals.items()
                   if sp.kind == "managed-identity"]
     assert len(client_ids) == len(identities) > 0
-    sps = plan_prod.by_type(DBX_SP)
+    sps = plan_scim.by_type(DBX_SP)
     for client_id in client_ids:
         assert len([s for s in sps if s.inputs.get("applicationId") == client_id]) == 1
-    assert len(sps) == len(settings_prod.service_principals)
+    assert len(sps) == len(settings_dev.service_principals)
+
+
+def test_aim_resolves_each_managed_identity_by_its_principal_id(
+        plan_prod: Plan, settings_prod: Settings) -> None:
+    account = settings_prod.databricks.account_id
+    names = {lk["args"]["name"] for lk in plan_prod.lookups if lk["token"] == EXTERNAL_SP}
+    identities = plan_prod.by_type(UAMI)
+    assert identities
+    for identity in identities:
+        assert (f"accounts/{account}/external-service-principals/"
+                f"{identity.outputs['principalId']}") in names
 
 
 @pytest.mark.parametrize(("stack", "protected"), [("dev", False), ("prod", True)])
-def test_identities_are_protected_in_prod_only(
-        stack: str, protected: bool, request: pytest.FixtureRequest) -> None:
-    plan: Plan = request.getfixturevalue(f"plan_{stack}")
+def test_identities_are_protected_in_prod_only(stack: str, protected: bool) -> None:
+    """SCIM mode: the account groups and service principals the stack declares."""
+    plan = plan_for(stack, with_scim)
     identities = plan.by_type(DBX_GROUP) + plan.by_type(DBX_SP)
     assert identities and all(r.protect is protected for r in identities)
 

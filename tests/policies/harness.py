@@ -308,7 +308,8 @@ FIXTURE_TENANT: dict[str, dict[str, Any]] = {
 }
 # Rules the shipped prod.json keeps advisory on purpose (the issues: CMK is advisory; a
 # password credential is a nudge towards secretless identities, not a blocker).
-PROD_ADVISORY = {"databricks-workspace-customer-managed-keys", "entra-prefer-secretless-identity"}
+PROD_ADVISORY = {"databricks-workspace-customer-managed-keys", "entra-prefer-secretless-identity",
+                 "databricks-model-registry-unity-catalog"}
 
 
 def load_config(name: str) -> dict[str, Any]:

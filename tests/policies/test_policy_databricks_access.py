@@ -56,6 +56,13 @@ USAGE_FIX = "; grant them on the catalog and the schema (databricks Grant or Gra
 MODEL = "ml.models.churn"
 
 
+LEGACY_REGISTRY = "databricks-model-registry-unity-catalog"
+
+
+def _workspace_model(name: str = "churn-legacy") -> Res:
+    return Res("databricks:index/mlflowModel:MlflowModel", "mlflow-model-churn", {"name": name})
+
+
 def _stack(*replacements, drop=()):
     return swap(compliant_stack(), *replacements, drop=drop)
 
@@ -244,6 +251,12 @@ CASES: list[Case] = [
         _single_grant("grant-schema-deployer", "schema", "ml.models", DEPLOYER_APP_ID,
                       ["USE_SCHEMA"]),
         drop=["grants-schema-models"])),
+    passes(LEGACY_REGISTRY, "unity-catalog-model", registered_model()),
+    violation(LEGACY_REGISTRY, "workspace-registry-model", _workspace_model(),
+              "model 'churn-legacy' is in the legacy workspace model registry, which Databricks "
+              "disabled for new workspaces in accounts whose default catalog is in Unity "
+              "Catalog; its ACLs are workspace-local and its lineage and audit stay outside "
+              "Unity Catalog. Migrate it (README, 'Legacy workspace model registry')."),
     violation(EVERYONE, "single-grant-account-users",
               _single_grant("grant-catalog-everyone", "catalog", "ml", "account users",
                             ["USE_CATALOG"]),
@@ -260,3 +273,18 @@ def test_databricks_access_rules(pack, case: Case) -> None:
 def test_production_transitions_are_advisory_in_dev(dev_pack) -> None:
     bad = _acl(3, groupName="ml-engineers", permissionLevel="CAN_MANAGE_PRODUCTION_VERSIONS")
     assert {d.level for d in dev_pack.analyze(bad) if d.policy == PRODUCTION} == {"advisory"}
+
+
+@pytest.mark.parametrize("configured", ["pack", "dev_pack"])
+def test_a_legacy_workspace_registry_model_is_flagged_advisory(
+        configured: str, request: pytest.FixtureRequest) -> None:
+    """`registry: workspace` stays supported, flagged (advisory, in both environments)."""
+    instance = request.getfixturevalue(configured)
+    found = [d for d in instance.analyze(_workspace_model()) if d.policy == LEGACY_REGISTRY]
+    assert len(found) == 1
+    assert found[0].level == "advisory"
+    assert "model 'churn-legacy' is in the legacy workspace model registry" in found[0].message
+
+
+def test_a_unity_catalog_model_is_not_flagged(pack) -> None:
+    assert [d for d in pack.analyze(registered_model()) if d.policy == LEGACY_REGISTRY] == []

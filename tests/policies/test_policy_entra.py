@@ -345,6 +345,19 @@ CASES: list[Case] = [
         "subject", "repo:contoso/ml-platform:pull_request"),
               "subject 'repo:contoso/ml-platform:pull_request' trusts pull_request workflows"
               + PIN_FIX),
+    # The read-only preview identity: a pull_request subject, accepted only by name.
+    passes(FEDERATED, "preview-identity", federated_credential().set(
+        "subject", "repo:contoso/ml-platform:pull_request").set("displayName", "github-pr"),
+           config={"previewCredentials": ["github-pr"]}),
+    violation(FEDERATED, "preview-identity-other-repository", federated_credential().set(
+        "subject", "repo:contoso/ml-platform:pull_request").set("displayName", "github-pr"),
+              "subject 'repo:contoso/ml-platform:pull_request' names a repository outside "
+              "allowedRepositories" + PIN_FIX,
+              config={"previewCredentials": ["github-pr"], "allowedRepositories": ["contoso/x"]}),
+    violation(FEDERATED, "pull-request-not-the-preview-identity", federated_credential().set(
+        "subject", "repo:contoso/ml-platform:pull_request"),
+              "subject 'repo:contoso/ml-platform:pull_request' trusts pull_request workflows"
+              + PIN_FIX, config={"previewCredentials": ["github-pr"]}),
     violation(FEDERATED, "no-environment", federated_credential().set(
         "subject", "repo:contoso/ml-platform"),
               "subject 'repo:contoso/ml-platform' is not pinned to a repository environment"

@@ -103,7 +103,7 @@ def _secretless_stack(*replacements: Res, drop: tuple[str, ...] = ()) -> list[Re
 
 AGENT_LIMIT = (
     "an agent may hold only CAN_READ and EXECUTE (with USE_CATALOG/USE_SCHEMA to reach the "
-    "model), no workspace ADMIN and no interactive entitlements"
+    "model), no workspace ADMIN and no entitlement but workspace access"
 )
 AUTOMATION_LIMIT = (
     "automation may not hold ADMIN, CAN_MANAGE, MANAGE, ALL_PRIVILEGES or cluster/pool creation"
@@ -169,6 +169,32 @@ def use_catalog(*privileges: str) -> Res:
     return Res(GRANT, "grant-catalog-risk-agent", {
         "catalog": "ml", "principal": AGENT_CLIENT_ID,
         "privileges": list(privileges or ("USE_CATALOG",))}).depends("principal", agent_sp())
+
+
+AIM_INTERNAL_ID = "7000000000000007"
+
+
+def aim_assignment(*permissions: str) -> Res:
+    """Assignment of the id the account's external-principal lookup returned for the identity
+    (computed from the identity's principal id, so it depends on the identity)."""
+    return Res(MWS_ASSIGNMENT, "assign-risk-agent", {
+        "workspaceId": "1234567890", "principalId": AIM_INTERNAL_ID,
+        "permissions": list(permissions or ("USER",))}).depends("principalId", identity())
+
+
+def aim_entitlements(**flags: bool) -> Res:
+    props = {"servicePrincipalId": AIM_INTERNAL_ID, "workspaceAccess": True,
+             "databricksSqlAccess": False, "allowClusterCreate": False,
+             "allowInstancePoolCreate": False, **flags}
+    return Res(ENTITLEMENTS, "entitlements-risk-agent", props).depends(
+        "servicePrincipalId", identity())
+
+
+def aim_agent_stack(*replacements: Res) -> list[Res]:
+    """The agent resolved by automatic identity management: no Databricks SP resource."""
+    base = swap(compliant_stack(), identity(), aim_assignment(), aim_entitlements(), acl(),
+                grants(), use_catalog().depends("principal", identity()))
+    return swap(base, *replacements)
 
 
 def agent_stack(*replacements: Res, role: Any = "agent") -> list[Res]:
@@ -241,11 +267,20 @@ CASES: list[Case] = [
     violation(ROLE, "agent-workspace-admin-by-workspace-assignment", agent_stack(
         assignment("ADMIN", token=WS_ASSIGNMENT)),
               _excess("agent", AGENT_LIMIT, "workspace ADMIN ('assign-risk-agent')")),
+    passes(ROLE, "agent-may-call-the-workspace", agent_stack(entitlements(workspaceAccess=True))),
     violation(ROLE, "agent-interactive", agent_stack(
         entitlements(workspaceAccess=True, databricksSqlAccess=True)),
               _excess("agent", AGENT_LIMIT,
-                      "entitlement workspaceAccess ('entitlements-risk-agent')",
                       "entitlement databricksSqlAccess ('entitlements-risk-agent')")),
+    # Automatic identity management: no Databricks service principal resource; the account
+    # lookup by the identity's object id yields the id the assignment and entitlements carry.
+    passes(ROLE, "aim-read-only-agent", aim_agent_stack()),
+    violation(ROLE, "aim-agent-sql-access", aim_agent_stack(
+        aim_entitlements(workspaceAccess=True, databricksSqlAccess=True)),
+              _excess("agent", AGENT_LIMIT,
+                      "entitlement databricksSqlAccess ('entitlements-risk-agent')")),
+    violation(ROLE, "aim-agent-workspace-admin", aim_agent_stack(aim_assignment("ADMIN")),
+              _excess("agent", AGENT_LIMIT, "workspace ADMIN ('assign-risk-agent')")),
     violation(ROLE, "agent-entitled-on-its-service-principal", agent_stack(
         agent_sp().set("allowClusterCreate", True)),
               _excess("agent", AGENT_LIMIT,

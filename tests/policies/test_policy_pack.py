@@ -54,6 +54,7 @@ DEV_ADVISORY = {
     "databricks-workspace-customer-managed-keys",
     "databricks-production-transitions-by-service-principal",
     "entra-prefer-secretless-identity",
+    "databricks-model-registry-unity-catalog",
     "entra-access-package-approval-and-expiry",
     "entra-admin-groups-just-in-time",
 }
@@ -72,6 +73,7 @@ NO_VALUE_READS = {
     "protect-critical-resources",
     "databricks-no-per-user-memberships",
     "providers-no-static-credentials",
+    "databricks-model-registry-unity-catalog",  # flags the resource type; reads no value
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from settings import SettingsError, parse
 from settings.load import raw_from_stack_document
-from tests.conftest import NS, stack_document
+from tests.conftest import NS, stack_document, with_legacy_model
 
 Config = dict[str, Any]
 
@@ -285,6 +285,7 @@ def test_subnet_outside_address_space() -> None:
 
 def test_acl_names_undeclared_group() -> None:
     def mutate(cfg: Config) -> None:
+        with_legacy_model(cfg)
         cfg[c("models")]["churn-legacy"]["permissions"]["marketing"] = "CAN_READ"
 
     msg = only(problems_for("dev", mutate), c("models.churn-legacy.permissions.marketing"))
@@ -301,6 +302,7 @@ def test_acl_names_undeclared_service_principal() -> None:
 
 def test_unknown_permission_level_lists_allowed() -> None:
     def mutate(cfg: Config) -> None:
+        with_legacy_model(cfg)
         cfg[c("models")]["churn-legacy"]["permissions"]["auditors"] = "CAN_VIEW"
 
     msg = only(problems_for("dev", mutate), c("models.churn-legacy.permissions.auditors"))
@@ -325,6 +327,7 @@ def test_empty_acl() -> None:
 
 def test_invalid_workspace_model_name() -> None:
     def mutate(cfg: Config) -> None:
+        with_legacy_model(cfg)
         cfg[c("models")]["churn-legacy"]["name"] = "churn/legacy:v1"
 
     msg = only(problems_for("dev", mutate), c("models.churn-legacy.name"))
@@ -351,6 +354,7 @@ def test_unity_catalog_model_without_catalog_or_schema() -> None:
 
 def test_operator_cannot_be_lowered() -> None:
     def mutate(cfg: Config) -> None:
+        with_legacy_model(cfg)
         cfg[c("models")]["churn-legacy"]["permissions"]["platform-admins"] = "CAN_READ"
 
     msg = only(problems_for("dev", mutate), c("models.churn-legacy.permissions.platform-admins"))
@@ -359,6 +363,7 @@ def test_operator_cannot_be_lowered() -> None:
 
 def test_prod_human_production_transitions_need_exception() -> None:
     def mutate(cfg: Config) -> None:
+        with_legacy_model(cfg)
         cfg[c("models")]["churn-legacy"]["permissions"]["ml-engineers"] = \
             "CAN_MANAGE_PRODUCTION_VERSIONS"
 
@@ -369,7 +374,7 @@ def test_prod_human_production_transitions_need_exception() -> None:
 
 def test_prod_human_production_transitions_with_exception_pass() -> None:
     doc = stack_document("prod")
-    model = doc["config"][c("models")]["churn-legacy"]
+    model = with_legacy_model(doc["config"])[c("models")]["churn-legacy"]
     model["permissions"]["ml-engineers"] = "CAN_MANAGE_PRODUCTION_VERSIONS"
     model["exceptions"] = {"ml-engineers": "INC-77: release pipeline down, manual promotions"}
     s = parse(raw_from_stack_document(doc, "x"), stack="prod")
@@ -388,6 +393,7 @@ def test_agent_is_read_only() -> None:
 
 def test_every_problem_is_reported_at_once() -> None:
     def mutate(cfg: Config) -> None:
+        with_legacy_model(cfg)
         cfg[c("tenantId")] = "tenant"
         cfg[c("network")]["publicSubnetCidr"] = "nonsense"
         cfg[c("conditionalAccess")]["state"] = "maybe"
