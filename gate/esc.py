@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from settings.errors import Problem, SettingsError
-from settings.load import SECURE, load_yaml, parse, raw_from_stack_document
+from settings.load import SECURE, parse, raw_from_stack_document
 
 RESOLVE_COMMAND = "pulumi config --stack {stack} --json --open --show-secrets=false > {file}"
 UNKNOWN_MARK = "[unknown]"

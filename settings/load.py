@@ -14,12 +14,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from settings.stacks import StackMappingError, environment_of
 from settings.errors import Problem, SettingsError
 from settings.limits import invisible_characters
 from settings.model import PROJECT, Settings
 from settings.rules import run_rules
 from settings.secrets import SECRET_KEY_NAMES, secret_kind
+from settings.stacks import StackMappingError, environment_of
 from settings.yaml12 import YamlRefused, fold_key, parse_text, read_document
 
 # Config keys outside our namespace that the settings read.
