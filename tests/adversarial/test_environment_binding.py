@@ -12,8 +12,8 @@ import yaml
 
 from gate.cli import main
 from settings import SettingsError, parse
-from settings.stacks import STACKS_FILE, environment_of, stack_environments
 from settings.load import raw_from_stack_document
+from settings.stacks import STACKS_FILE, environment_of, stack_environments
 from tests.conftest import NS, ROOT, stack_document
 
 WORKFLOW = ROOT / ".github" / "workflows" / "infrastructure.yml"
