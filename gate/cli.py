@@ -98,14 +98,14 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
     from settings.environment import check_environment
     from settings.stacks import StackMappingError, environment_of
 
-    try:
-        environment_of(args.stack)
-    except StackMappingError as exc:
-        raise UsageError(f"{exc}; add it to stacks.json in a reviewed change") from None
     stack_file = Path(args.stack_file) if args.stack_file else ROOT / f"Pulumi.{args.stack}.yaml"
     if not stack_file.exists():
         stacks = sorted(p.name[7:-5] for p in ROOT.glob("Pulumi.*.yaml"))
         raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}")
+    try:
+        environment_of(args.stack)
+    except StackMappingError as exc:
+        raise UsageError(f"{exc}; add it to stacks.json in a reviewed change") from None
     progress.say(f"loading settings from {stack_file.name}")
     check_environment()
     settings, raw = read_stack(stack_file, args.stack,

@@ -18,9 +18,7 @@ after other resources were already changed.
   ``Microsoft.Network/virtualNetworks`` 2-64 alphanumerics, '_', '.', '-', starting with an
   alphanumeric and ending with an alphanumeric or '_';
   ``Microsoft.OperationalInsights/workspaces`` 4-63 alphanumerics and '-', starting and ending
-  with an alphanumeric; ``Microsoft.KeyVault/vaults`` 3-24 alphanumerics and '-', starting with
-  a letter, ending with a letter or digit, no '--'; Key Vault secret names 1-127 alphanumerics
-  and '-'.
+  with an alphanumeric (Key Vault names: see the keyVault rules in settings/rules.py).
 * Unity Catalog identifiers (catalog, schema, model): at most 255 characters
   (https://docs.databricks.com/en/sql/language-manual/sql-ref-names.html).
 * Federated identity credentials: subject at most 600 characters
@@ -58,8 +56,6 @@ BUILT_IN_TAGS = 5  # owner, cost-center, environment, data-classification, manag
 _WORKSPACE_NAME = re.compile(r"[A-Za-z0-9_-]{3,64}")
 _VNET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]")
 _LOG_ANALYTICS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]")
-_KEY_VAULT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]")
-_KV_SECRET_NAME = re.compile(r"[A-Za-z0-9-]{1,127}")
 _REDIRECT_SPECIALS = set("!$'(),;")
 # Characters that render as nothing (or as blank) although they are not spaces.
 _INVISIBLE_EXTRA = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u034f", "\u180e"}
@@ -197,17 +193,6 @@ def service_principal_limits(parts: Parts, fail: Fail) -> None:
         for fk, fc in sp.federated_credentials.items():
             _too_long(fail, ("servicePrincipals", k, "federatedCredentials", fk, "subject"),
                       fc.subject, FIC_SUBJECT_MAX, "a federated identity credential's subject")
-        kv = sp.key_vault
-        if kv is not None:
-            if not _KEY_VAULT_NAME.fullmatch(kv.vault_name) or "--" in kv.vault_name:
-                fail(key("servicePrincipals", k, "keyVault", "vaultName"), "is not a valid key "
-                     "vault name (ARM: 3-24 letters, digits and '-', starting with a letter, "
-                     "ending with a letter or digit, no '--')", "use e.g. kv-fabrikam-ml-prod",
-                     value=kv.vault_name)
-            if not _KV_SECRET_NAME.fullmatch(kv.secret_name):
-                fail(key("servicePrincipals", k, "keyVault", "secretName"), "is not a valid Key "
-                     "Vault secret name (1-127 letters, digits and '-')",
-                     "use e.g. batch-scoring-client-secret", value=kv.secret_name)
 
 
 @rule("conditional_access")

@@ -50,8 +50,11 @@ def test_prod_config_under_another_stack_name_is_refused() -> None:
 
 
 def test_gate_refuses_an_unknown_stack_and_a_disagreeing_file(tmp_path: Path) -> None:
+    relabelled = tmp_path / "Pulumi.staging.yaml"
+    relabelled.write_text(yaml.safe_dump(stack_document("prod")), encoding="utf-8")
     err = io.StringIO()
-    assert main(["staging", "-q"], stdout=io.StringIO(), stderr=err) == 2
+    assert main(["staging", "--stack-file", str(relabelled), "-q"], stdout=io.StringIO(),
+                stderr=err) == 2
     assert "stacks.json" in err.getvalue()
     doc = stack_document("prod")
     doc["config"][f"{NS}:environment"] = "dev"
@@ -78,7 +81,12 @@ def _workflow_policy_configs() -> list[tuple[str, str]]:
             with_ = step.get("with") or {}
             if "policyPackConfigs" in with_:
                 stacks = matrix or [with_["stack-name"].rsplit("/", 1)[-1]]
-                found += [(s, with_["policyPackConfigs"]) for s in stacks]
+                if not isinstance(stacks, list):
+                    stacks = [stacks]
+                for stack in stacks:
+                    # An expression (matrix include, inputs): check it for every mapped stack.
+                    names = sorted(stack_environments()) if "${{" in str(stack) else [stack]
+                    found += [(n, with_["policyPackConfigs"]) for n in names]
     return found
 
 

@@ -49,8 +49,6 @@ CASES = [
     ("workspace.name", "dbw.fabrikam.ml", "3-64"),
     ("network.vnetName", "vnet-", "2-64"),
     ("audit.logAnalyticsName", "log", "4-63"),
-    ("servicePrincipals.batch-scoring.keyVault.vaultName", "kv-" + "x" * 22, "3-24"),
-    ("servicePrincipals.batch-scoring.keyVault.secretName", "batch_scoring", "1-127"),
     ("models.credit-default.catalog", "c" * 256, "255"),
     ("servicePrincipals.risk-agent.federatedCredentials.aks-risk-agent.subject", "s" * 601,
      "600"),

@@ -44,10 +44,11 @@ def test_entra_only_group_in_an_acl_is_refused() -> None:
     groups = doc["config"][f"{NS}:groups"]
     groups["readers"] = {"displayName": "sg-dbx-prod-readers", "description": "Entra only",
                          "owners": ["aaaaaaaa-0000-0000-0000-000000000002"]}
-    doc["config"][f"{NS}:models"]["churn-legacy"]["permissions"]["readers"] = "CAN_READ"
+    doc["config"][f"{NS}:models"]["credit-default"]["permissions"]["readers"] = ["EXECUTE"]
     with pytest.raises(SettingsError) as info:
         parse(raw_from_stack_document(doc, "x"), stack="prod")
-    assert f"{NS}:models.churn-legacy.permissions.readers" in [p.key for p in info.value.problems]
+    assert f"{NS}:models.credit-default.permissions.readers" in [
+        p.key for p in info.value.problems]
     assert "Entra-only" in info.value.render()
 
 

@@ -41,7 +41,15 @@ def _convert(value: Any) -> Any:
 @pytest.fixture(scope="module")
 def declared() -> dict[str, Any]:
     """The prod program's first workspace-registry ACL and first Unity Catalog model grants."""
-    plan = plan_for("prod")
+    def add_workspace_model(config: dict[str, Any]) -> None:
+        # The shipped stacks are Unity Catalog only; the legacy registry model is added here.
+        config["databricks-ml-entra:models"]["churn-legacy"] = {
+            "registry": "workspace", "name": "churn-legacy", "description": "legacy",
+            "permissions": {"model-release": "CAN_MANAGE_PRODUCTION_VERSIONS",
+                            "ml-engineers": "CAN_MANAGE_STAGING_VERSIONS",
+                            "data-scientists": "CAN_READ"}}
+
+    plan = plan_for("prod", add_workspace_model)
     found: dict[str, Any] = {}
     for r in plan.resources:
         if r.type == PERMISSIONS and "registeredModelId" in r.inputs:
