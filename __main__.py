@@ -12,8 +12,8 @@ from components.groups import EntraGroups, GroupsArgs
 from components.key_vault import SecretVaults, SecretVaultsArgs
 from components.managed_identities import ManagedIdentities, ManagedIdentitiesArgs
 from components.model_access import ModelAccess, ModelAccessArgs
-from components.unity_catalog import MetastoreAttachment, MetastoreAttachmentArgs
 from components.preview_access import PreviewAccess, PreviewAccessArgs
+from components.unity_catalog import MetastoreAttachment, MetastoreAttachmentArgs
 from components.workspace import DatabricksWorkspace, WorkspaceArgs
 from components.workspace_access import WorkspaceAccess, WorkspaceAccessArgs
 from settings import load_from_pulumi

@@ -34,8 +34,9 @@ replaces its package (assignments are lost), so keys are stable by design.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, TypeAlias
 
 import pulumi
 import pulumi_azuread as azuread
@@ -75,11 +76,11 @@ class GovernanceArgs:
     catalog_description: str
     packages: dict[str, tuple[Group, AccessPackage]]
     privileged: dict[str, PrivilegedAccess]
-    group_object_ids: dict[str, pulumi.Input[str]]
+    group_object_ids: Mapping[str, pulumi.Input[str]]
 
     @classmethod
     def from_settings(cls, s: Settings, *,
-                      group_object_ids: dict[str, pulumi.Input[str]]) -> GovernanceArgs:
+                      group_object_ids: Mapping[str, pulumi.Input[str]]) -> GovernanceArgs:
         gov = s.governance
         packages = {k: (s.groups[k], p) for k, p in (gov.access_packages if gov else {}).items()}
         privileged = dict(gov.privileged_access) if gov else {}
@@ -105,10 +106,11 @@ def requestor_settings(
             subject_type=SUBJECT_GROUP, object_id=g) for g in pkg.requestors.group_object_ids])
 
 
-_Approver = azuread.AccessPackageAssignmentPolicyApprovalSettingsApprovalStagePrimaryApproverArgs
+_Approver: TypeAlias = (
+    azuread.AccessPackageAssignmentPolicyApprovalSettingsApprovalStagePrimaryApproverArgs)
 
 
-_ApprovalSettings = azuread.AccessPackageAssignmentPolicyApprovalSettingsArgs
+_ApprovalSettings: TypeAlias = azuread.AccessPackageAssignmentPolicyApprovalSettingsArgs
 
 
 def approval_settings(group: Group, pkg: AccessPackage) -> _ApprovalSettings:

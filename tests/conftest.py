@@ -27,7 +27,7 @@ def stack_document(stack: str) -> dict[str, Any]:
     return copy.deepcopy(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()))
 
 
-def plan_for(stack: str, mutate: Callable[[dict[str, Any]], None] | None = None) -> Plan:
+def plan_for(stack: str, mutate: Callable[[dict[str, Any]], object] | None = None) -> Plan:
     """Capture the real program for a shipped stack, optionally after changing its config."""
     doc = stack_document(stack)
     if mutate is not None:

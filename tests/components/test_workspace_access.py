@@ -65,7 +65,7 @@ def entitlements_by_key(plan: Plan, settings: Settings) -> dict[str, dict[str, b
     held: dict[str, dict[str, bool]] = {}
     for e in plan.by_type(ENTITLEMENTS):
         target = e.inputs.get("groupId") or e.inputs.get("servicePrincipalId")
-        held[ids.get(target, "users")] = {k: bool(e.inputs.get(k)) for k in INTERACTIVE}
+        held[ids.get(str(target), "users")] = {k: bool(e.inputs.get(k)) for k in INTERACTIVE}
     for r in plan.by_type(DBX_GROUP) + plan.by_type(DBX_SP):  # workspace mode: on the principal
         if any(k in r.inputs for k in INTERACTIVE):
             held[ids[r.id]] = {k: bool(r.inputs.get(k)) for k in INTERACTIVE}
@@ -216,7 +216,9 @@ def test_account_mode_assigns_every_principal_with_its_role(
         key = ids[assignment.inputs["principalId"]]
         assert on(assignment, "databricks-account")
         assert assignment.inputs["workspaceId"] == workspace_id  # the numeric id, as a string
-        assert assignment.inputs["permissions"] == [ROLE_PRESETS[roles[key]][0]]
+        role = roles[key]
+        assert role is not None, key
+        assert assignment.inputs["permissions"] == [ROLE_PRESETS[role][0]]
     for principal in plan.by_type(DBX_GROUP) + plan.by_type(DBX_SP):
         assert on(principal, "databricks-account")
         # Account groups and service principals take entitlements inside the workspace only.

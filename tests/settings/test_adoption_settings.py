@@ -19,7 +19,7 @@ from gate.cli import main
 from gate.mocks import TypeAwareMocks
 from settings import SettingsError
 from settings.load import raw_from_stack_document
-from tests.conftest import NS, plan_for, stack_document
+from tests.conftest import NS, plan_for, stack_document, with_legacy_model
 
 Config = dict[str, Any]
 LAW_ID = ("/subscriptions/99999999-9999-9999-9999-999999999999/resourceGroups/rg-soc/providers/"
@@ -65,7 +65,10 @@ def preview(cfg: Config) -> Config:
      c("servicePrincipals.ci-preview.federation"), "sets both"),
     (lambda cfg: cfg[c("servicePrincipals")]["ci-deployer"]["federation"].pop("environment"),
      c("servicePrincipals.ci-deployer.federation"), "needs `environment`"),
-    (lambda cfg: cfg[c("models")]["churn-legacy"]["permissions"].__setitem__(
+    (lambda cfg: cfg[c("models")]["churn"]["permissions"].__setitem__(
+        "ci-preview", ["EXECUTE", "MANAGE"]),
+     c("models.churn.permissions.ci-preview"), "read-only preview identity MANAGE"),
+    (lambda cfg: with_legacy_model(cfg)[c("models")]["churn-legacy"]["permissions"].__setitem__(
         "ci-preview", "CAN_MANAGE"),
      c("models.churn-legacy.permissions.ci-preview"), "read-only preview identity CAN_MANAGE"),
     (lambda cfg: cfg[c("audit")].__setitem__("existingWorkspaceId", "log-soc"),

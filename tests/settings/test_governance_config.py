@@ -59,7 +59,7 @@ def setter(getter: Callable[[Config], Config], field: str, value: Any) -> Callab
 
 
 # (stack, mutation, key, words the message must contain)
-CASES: list[tuple[str, Callable[[Config], None], str, tuple[str, ...]]] = [
+CASES: list[tuple[str, Callable[[Config], object], str, tuple[str, ...]]] = [
     ("dev", lambda cfg: cfg.update({GOV: ["data-scientists"]}), GOV, ("expected a mapping",)),
     ("dev", setter(gov, "catlog", {}), f"{GOV}.catlog", ("did you mean `catalog`",)),
     ("dev", lambda cfg: gov(cfg)["catalog"].pop("displayName"), f"{GOV}.catalog.displayName",
