@@ -174,12 +174,18 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress
     from gate.esc import read_stack
     from gate.trace import trace
     from settings.environment import check_environment
+    from settings.stacks import StackMappingError, environment_of
 
     stack_file = Path(args.stack_file) if args.stack_file else ROOT / f"Pulumi.{args.stack}.yaml"
     if not stack_file.exists():
         stacks = sorted(p.name[7:-5] for p in ROOT.glob("Pulumi.*.yaml"))
         raise UsageError(f"no stack file {stack_file}; known stacks: {', '.join(stacks)}",
                          key="stack", fix=f"use one of: {', '.join(stacks)}, or --stack-file")
+    try:
+        environment_of(args.stack)
+    except StackMappingError as exc:
+        raise UsageError(f"{exc}; add it to stacks.json in a reviewed change",
+                         key="stack", fix="map the stack to dev or prod in stacks.json") from None
     progress.say(f"loading settings from {stack_file.name}")
     check_environment()
     settings, raw = read_stack(stack_file, args.stack,
@@ -211,14 +217,16 @@ def _pack_started(args: argparse.Namespace, progress: _Progress, settings: Setti
     from gate.evaluate import start_pack
     from settings.model import PROJECT
 
-    pack_dir = Path(args.policy_pack) if args.policy_pack else ROOT / "policies"
-    config_file = Path(args.policy_pack_config) if args.policy_pack_config else (
-        pack_dir / "config" / f"{settings.environment.value}.json")
+    pack_dir = _pack_dir(args)
+    config_file = _policy_config_file(args, settings)
     if not config_file.exists():
         raise UsageError(f"policy config {config_file} not found", key="--policy-pack-config")
+    _check_policy_config(config_file)  # a config the pack would refuse: exit 2, before any run
+    stack_config = config_for_runtime(raw)[0]
+    _check_config_fits(stack_config)
     progress.say(f"starting policy pack {pack_dir} with {config_file.name}")
     return start_pack(pack_dir, config_file, stack=args.stack, project=PROJECT,
-                      stack_config=config_for_runtime(raw)[0], deadline=args.policy_timeout)
+                      stack_config=stack_config, deadline=args.policy_timeout)
 
 
 def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings: Settings,
@@ -242,6 +250,8 @@ def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings
                      f"{started.config_file.name}")
         policy = evaluate(plan, started.pack_dir, started.config_file, progress=progress.say,
                           started=started)
+        _check_policy_names(_check_policy_config(started.config_file), policy.policies,
+                            started.config_file)
         progress.say(f"{len(policy.findings)} violation(s)")
 
     doc = build_document(plan, settings.environment.value, policy)
@@ -256,6 +266,67 @@ def _report(args: argparse.Namespace, out: TextIO, progress: _Progress, settings
     if findings and any(f.blocking for f in findings):
         return EXIT_VIOLATIONS
     return EXIT_OK
+
+
+def _policy_config_file(args: argparse.Namespace, settings: Settings) -> Path:
+    """--policy-pack-config, else config/<environment>.json (environment from stacks.json)."""
+    if args.policy_pack_config:
+        return Path(args.policy_pack_config)
+    return _pack_dir(args) / "config" / f"{settings.environment.value}.json"
+
+
+def _pack_dir(args: argparse.Namespace) -> Path:
+    return Path(args.policy_pack) if args.policy_pack else ROOT / "policies"
+
+
+def _check_policy_config(config_file: Path) -> dict[str, Any] | None:
+    """A policy config the pack would refuse is a usage error (exit 2), named, before any run."""
+    from gate.analyzer import PolicyConfigError, load_policy_pack_config, parse_policy_pack_config
+
+    try:
+        doc = load_policy_pack_config(config_file)
+        parse_policy_pack_config(doc)
+    except PolicyConfigError as exc:
+        raise UsageError(f"policy config {config_file}: " + "; ".join(exc.errors),
+                         key="--policy-pack-config") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"policy config {config_file} is not valid JSON: "
+                         f"{exc.args[0] if exc.args else type(exc).__name__}",
+                         key="--policy-pack-config") from None
+    except OSError as exc:
+        raise UsageError(f"policy config {config_file} cannot be read: "
+                         f"{exc.strerror or type(exc).__name__}",
+                         key="--policy-pack-config") from None
+    return doc
+
+
+def _check_policy_names(doc: dict[str, Any] | None, policies: list[dict[str, Any]],
+                        config_file: Path) -> None:
+    """A policy name the pack does not have is a typo that would silently drop a setting."""
+    import difflib
+
+    names = [p["name"] for p in policies]
+    unknown = sorted(k for k in (doc or {}) if k != "all" and k not in names)
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise UsageError(f"policy config {config_file} names policies the pack does not have: "
+                         f"{', '.join(hints)}; see the policy catalogue in README.md",
+                         key="--policy-pack-config")
+
+
+def _check_config_fits(stack_config: dict[str, str]) -> None:
+    """The pack gets the stack config in its environment; a value too large cannot be passed."""
+    from gate.analyzer import PackStartError, _config_environment
+
+    try:
+        _config_environment(stack_config)
+    except PackStartError as exc:
+        raise UsageError(f"{exc}. The Pulumi CLI hands the whole stack config to a policy pack "
+                         "through environment variables, and Linux limits one to 128 KiB: "
+                         "split the value (for example, fewer entries per map)") from None
 
 
 def _render(fmt: str, doc: dict, findings, stack_file: Path, policy,  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ Exit codes: 0 diff printed; 2 invalid config or usage.
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from gate.escape import jsondoc, terminal
 from gate.escape import markdown as md
 from gate.trace import trace
 from settings import Settings, SettingsError
+from settings.stacks import StackMappingError, environment_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -212,7 +214,7 @@ def compare_with_base(rev: str, stack: str, stack_file: Path, head_settings: Set
         return BaseComparison(rev, error=str(exc))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(name).name
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(text)  # as git holds it: the stack reader checks the encoding
         from gate.esc import read_stack  # as the gate reads it (values from Pulumi ESC)
 
         try:
@@ -240,12 +242,14 @@ def changes_json(changes: list[Change]) -> list[dict[str, Any]]:
 def report_for(spec: str) -> AccessReport:
     """``STACK`` (working tree) or ``STACK@REV`` (the stack file at a git revision)."""
     stack, _, rev = spec.partition("@")
+    _check_stack(stack)
     path = ROOT / f"Pulumi.{stack}.yaml"
     if rev:
-        text = _git_show(rev, path.name)
+        _check_revision(rev)
+        data = _git_show(rev, path.name)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / path.name
-            path.write_text(text, encoding="utf-8")
+            path.write_bytes(data)
             return _report(stack, path)
     if not path.exists():
         raise ValueError(f"no stack file {path.name}")
@@ -261,11 +265,37 @@ def _report(stack: str, path: Path) -> AccessReport:
     return build_access_report(settings, plan)
 
 
-def _git_show(rev: str, name: str) -> str:
-    proc = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=ROOT, capture_output=True,
-                          text=True)
+# A git revision as people write them (branch, tag, sha, HEAD~2, origin/main, main@{1}). It may
+# not start with '-' (git would read it as an option, e.g. --output=<file>) nor contain ':'
+# (which would address another path) or whitespace and control characters.
+_REVISION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./~^@{}+-]{0,199}")
+
+
+def _check_stack(stack: str) -> None:
+    try:
+        environment_of(stack)
+    except StackMappingError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _check_revision(rev: str) -> None:
+    if rev.startswith("-"):
+        raise ValueError(f"the git revision {rev!r} starts with '-', so git would read it as an "
+                         "option; name a branch, tag or commit (e.g. prod@origin/main)")
+    if not _REVISION.fullmatch(rev) or ".." in rev:
+        raise ValueError(f"{rev!r} is not a plain git revision; use a branch, tag, commit or "
+                         "HEAD~N (no ':', '..', spaces or control characters)")
+
+
+def _git_show(rev: str, name: str) -> bytes:
+    try:
+        proc = subprocess.run(["git", "show", "--end-of-options", f"{rev}:{name}"], cwd=ROOT,
+                              capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ValueError(f"cannot read {name} at {rev}: {type(exc).__name__}") from None
     if proc.returncode != 0:
-        raise ValueError(f"cannot read {name} at {rev}: {proc.stderr.strip()}")
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ValueError(f"cannot read {name} at {rev}: {detail[0] if detail else 'git failed'}")
     return proc.stdout
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from settings.errors import Problem, SettingsError
-from settings.load import SECURE, load_yaml, parse, raw_from_stack_document
+from settings.load import SECURE, parse, raw_from_stack_document
 
 RESOLVE_COMMAND = "pulumi config --stack {stack} --json --open --show-secrets=false > {file}"
 UNKNOWN_MARK = "[unknown]"
@@ -120,9 +120,12 @@ def read_stack(path: Path, stack: str, resolved: Path | None = None):  # type: i
 
 
 def _load(path: Path) -> dict[str, Any]:
+    from settings.yaml12 import read_document
+
     try:
-        doc = load_yaml(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+        # The safe reader: a FIFO or device never blocks, hostile YAML is refused (issue 14.7).
+        doc = read_document(path) or {}
+    except (OSError, ValueError, yaml.YAMLError):
         return {}
     return doc if isinstance(doc, dict) else {}
 

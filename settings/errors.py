@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings.secrets import mask
+from settings.secrets import mask, redact, secret_literals
 
 
 @dataclass(frozen=True)
@@ -20,11 +20,14 @@ class Problem:
     fix: str = ""
     value: object = None
     has_value: bool = False
+    # True when the value was judged a credential (pattern, key name, secret setting): it is
+    # never printed, and neither is it anywhere else in the report (see SettingsError).
+    secret: bool = False
 
     def render(self) -> str:
         text = f"{self.key}: {self.message}"
         if self.has_value:
-            text += f" (got {mask(self.value)})"
+            text += f" (got {mask(self.value, secret=self.secret)})"
         if self.fix:
             text += f"\n    fix: {self.fix}"
         return text
@@ -36,9 +39,12 @@ class SettingsError(ValueError):
     def __init__(self, problems: list[Problem], source: str = "") -> None:
         self.problems = sorted(problems, key=lambda p: p.key)
         self.source = source
+        # Every value judged secret, wherever else it might show up (a parent's value, a key).
+        self._secrets = [s for p in self.problems if p.secret for s in secret_literals(p.value)]
         super().__init__(self.render())
 
     def render(self) -> str:
         where = f" in {self.source}" if self.source else ""
         head = f"{len(self.problems)} configuration problem(s){where}:"
-        return "\n".join([head, *(f"  - {p.render()}" for p in self.problems)])
+        text = "\n".join([head, *(f"  - {p.render()}" for p in self.problems)])
+        return redact(text, self._secrets)

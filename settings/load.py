@@ -12,13 +12,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from settings.errors import Problem, SettingsError
+from settings.limits import invisible_characters
 from settings.model import PROJECT, Settings
 from settings.rules import run_rules
 from settings.secrets import SECRET_KEY_NAMES, secret_kind
+from settings.stacks import StackMappingError, environment_of
+from settings.yaml12 import YamlRefused, fold_key, parse_text, read_document
 
 # Config keys outside our namespace that the settings read.
 FOREIGN_KEYS = {"azure-native:location": "location"}
@@ -66,14 +68,22 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
                 sections[FOREIGN_KEYS[full_key]] = value
             continue
         if ns != PROJECT:
-            # Other providers' keys are theirs to validate; ours are wired explicitly.
+            # Other providers' keys are theirs to validate; ours are wired explicitly. A
+            # plaintext credential is refused whoever's key it is: the file is in git.
+            if not isinstance(value, _Secure) and not _contains_secure(value):
+                if SECRET_KEY_NAMES.search(name) and isinstance(value, str) and value:
+                    problems.append(Problem(full_key, "looks like a secret stored in plaintext",
+                                            f"run `pulumi config set --secret {full_key} "
+                                            "<value>`", value, True, secret=True))
+                else:
+                    problems.extend(_plaintext_secrets(full_key, value))
             continue
         if name in SECRET_KEYS:
             secure_set[SECRET_KEYS[name]] = value is not None and value != ""
             if not isinstance(value, _Secure) and value not in (None, ""):
                 problems.append(Problem(full_key, "holds a secret in plaintext",
                                         f"run `pulumi config set --secret {full_key} <value>`",
-                                        value, True))
+                                        value, True, secret=True))
             continue
         if name not in aliases:
             problems.append(_unknown_key(full_key, name, list(aliases) + list(SECRET_KEYS)))
@@ -82,8 +92,11 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
             problems.append(_secure_problem(full_key))
             continue
         problems.extend(_plaintext_secrets(full_key, value))
+        problems.extend(invisible_characters(full_key, value))
+        problems.extend(_folded_key_collisions(full_key, value))
         sections[aliases[name]] = value
 
+    problems.extend(_bind_environment(sections, stack))
     if "location" not in sections and not any(p.key == "azure-native:location" for p in problems):
         problems.append(Problem("azure-native:location", "required key is missing",
                                 "run `pulumi config set azure-native:location westeurope`"))
@@ -106,10 +119,7 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
                 parts[name] = field.get_default(call_default_factory=True)
             continue
         try:
-            annotation: Any = (Annotated[(field.annotation, *field.metadata)]  # type: ignore[valid-type]
-                               if field.metadata else field.annotation)
-            adapter: TypeAdapter[Any] = TypeAdapter(annotation)
-            parts[name] = adapter.validate_python(sections[name])
+            parts[name] = _adapter(name).validate_python(sections[name])
         except ValidationError as exc:
             failed.add(name)
             problems.extend(_convert(exc, alias, field.annotation))
@@ -121,6 +131,37 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
     data = {k: v for k, v in parts.items() if k != "_failed"}
     return Settings.model_validate(
         {Settings.model_fields[k].alias or k: v for k, v in data.items()})
+
+
+def _bind_environment(sections: dict[str, Any], stack: str) -> list[Problem]:
+    """The environment comes from stacks.json by stack name; the stack file may only agree."""
+    k = f"{PROJECT}:environment"
+    declared = sections.pop("environment", None)
+    try:
+        mapped = environment_of(stack)
+    except StackMappingError as exc:
+        return [Problem(k, str(exc), f"add \"{stack}\": \"dev\" (or \"prod\") to "
+                        "stacks.json in a reviewed change, or use a known stack name")]
+    sections["environment"] = mapped
+    if declared is not None and declared != mapped:
+        return [Problem(k, f"says {declared!r}, but stacks.json maps stack {stack!r} to "
+                        f"{mapped!r}: a stack file cannot choose how strictly it is judged",
+                        f"remove the key (the environment comes from stacks.json) or set it to "
+                        f"{mapped}", declared, True)]
+    return []
+
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+
+
+def _adapter(name: str) -> TypeAdapter[Any]:
+    """The validator of one Settings field (built once: building one takes milliseconds)."""
+    if name not in _ADAPTERS:
+        field = Settings.model_fields[name]
+        annotation: Any = (Annotated[(field.annotation, *field.metadata)]  # type: ignore[valid-type]
+                           if field.metadata else field.annotation)
+        _ADAPTERS[name] = TypeAdapter(annotation)
+    return _ADAPTERS[name]
 
 
 # --- sources ----------------------------------------------------------------------------
@@ -139,32 +180,24 @@ def read_stack_file(path: str | Path,
     path = Path(path)
     stack = stack or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
     try:
-        doc = load_yaml(path.read_text(encoding="utf-8")) or {}
+        doc = read_document(path)
     except FileNotFoundError:
         raise SettingsError([Problem(str(path), "stack file not found",
                                      "create it, or pick an existing stack (Pulumi.<stack>.yaml)")],
                             str(path)) from None
-    except yaml.YAMLError as exc:
-        raise SettingsError([Problem(str(path), f"is not valid YAML: {exc}",
-                                     "fix the YAML syntax")], str(path)) from None
+    except YamlRefused as exc:
+        raise SettingsError([Problem(str(path), str(exc),
+                                     "fix the file; see README.md, Troubleshooting")],
+                            str(path)) from None
+    if doc is None:
+        doc = {}
     raw = raw_from_stack_document(doc, str(path))
     return parse(raw, stack=stack, source=str(path)), raw
 
 
-# libyaml's loader when PyYAML was built with it: the same documents, about ten times faster.
-_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_yaml(text: str) -> Any:
-    """``yaml.safe_load``, through libyaml when available.
-
-    A document libyaml refuses is parsed again by the pure-Python parser, so that errors read
-    the same on every machine.
-    """
-    try:
-        return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError:
-        return yaml.safe_load(text)
+    """Parse stack-file text as the engine does (YAML 1.2, duplicate keys refused)."""
+    return parse_text(text)
 
 
 def raw_from_stack_document(doc: Any, source: str) -> dict[str, Any]:
@@ -237,6 +270,53 @@ def _contains_secure(value: Any) -> bool:
     return False
 
 
+def _model_keys() -> set[str]:
+    """Every camelCase field key of every settings model (a typo of one is reported by
+    validation, with a suggestion; only user-chosen map keys need the collision check)."""
+    if not _MODEL_KEYS:
+        import typing
+
+        todo: list[Any] = [Settings]
+        seen: set[Any] = set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            if isinstance(current, type) and issubclass(current, BaseModel):
+                for name, field in current.model_fields.items():
+                    _MODEL_KEYS.add(field.alias or name)
+                    todo.append(field.annotation)
+            else:
+                todo.extend(typing.get_args(current))
+    return _MODEL_KEYS
+
+
+_MODEL_KEYS: set[str] = set()
+
+
+def _folded_key_collisions(path: str, value: Any, depth: int = 0) -> list[Problem]:
+    """Keys of one mapping that differ only by case/whitespace/width (the program path: the
+    engine hands structured values as JSON, where the YAML reader's check did not run)."""
+    out: list[Problem] = []
+    if depth > 80:
+        return out
+    if isinstance(value, dict):
+        seen: dict[str, str] = {}
+        for k, v in value.items():
+            folded = fold_key(str(k))
+            if folded in seen and not ({str(k), seen[folded]} & _model_keys()):
+                out.append(Problem(f"{path}.{k}", f"differs from the key {seen[folded]!r} only by "
+                                   "case, whitespace or character width; the services would "
+                                   "treat them as one", "keep one of them"))
+            seen.setdefault(folded, str(k))
+            out.extend(_folded_key_collisions(f"{path}.{k}", v, depth + 1))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out.extend(_folded_key_collisions(f"{path}.{i}", v, depth + 1))
+    return out
+
+
 # --- problem builders -------------------------------------------------------------------
 
 def _secure_problem(full_key: str) -> Problem:
@@ -258,10 +338,16 @@ def _plaintext_secrets(path: str, value: Any) -> list[Problem]:
     if isinstance(value, dict):
         for k, v in value.items():
             sub = f"{path}.{k}"
-            if SECRET_KEY_NAMES.search(str(k)) and isinstance(v, str) and v:
+            if secret_kind(str(k)) is not None:
+                out.append(Problem(f"{path}.****", "has a key that looks like a credential",
+                                   "remove it from the stack file and rotate it", k, True,
+                                   secret=True))
+            elif str(k) == "secure" or (SECRET_KEY_NAMES.search(str(k))
+                                        and isinstance(v, str) and v):
                 out.append(Problem(sub, "looks like a secret stored in plaintext",
                                    "do not keep secrets in stack settings; use "
-                                   "`pulumi config set --secret` or Key Vault", v, True))
+                                   "`pulumi config set --secret` or Key Vault", v, True,
+                                   secret=True))
             else:
                 out.extend(_plaintext_secrets(sub, v))
     elif isinstance(value, list):
@@ -270,7 +356,8 @@ def _plaintext_secrets(path: str, value: Any) -> list[Problem]:
     elif (kind := secret_kind(value)) is not None:
         out.append(Problem(path, f"looks like {kind} in plaintext",
                            "remove it from the stack file and rotate it; keep secrets encrypted "
-                           "with `pulumi config set --secret` or in Key Vault", value, True))
+                           "with `pulumi config set --secret` or in Key Vault", value, True,
+                           secret=True))
     return out
 
 

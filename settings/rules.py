@@ -751,6 +751,20 @@ def unity_catalog_needs_account_groups(parts: Parts, fail: Fail) -> None:
                      "grant this model to service principals only", value=principal)
 
 
+@rule("models", "groups")
+def acl_principals_mapped(parts: Parts, fail: Fail) -> None:
+    """An ACL can only name a group that exists in Databricks, i.e. one with a role."""
+    groups: dict[str, Group] = parts["groups"]
+    for mk, model in parts["models"].items():
+        for principal in model.permissions:
+            group = groups.get(principal)
+            if group is not None and group.role is None:
+                fail(key("models", mk, "permissions", principal), "names an Entra-only group "
+                     "(it has no `role`, so it is not mapped into Databricks and has no "
+                     "Databricks principal to grant to)", f"set `groups.{principal}.role` "
+                     "(e.g. scientist), or grant the model to a mapped group", value=principal)
+
+
 # --- Unity Catalog metastore (issue 12) ------------------------------------------------------
 
 @rule("databricks", "models")

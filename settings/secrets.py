@@ -10,6 +10,7 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("an Entra ID client secret", re.compile(r"[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}")),
     ("a Databricks personal access token", re.compile(r"\bdapi[0-9a-f]{32}(-\d)?\b")),
     ("a GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
+    ("a GitHub fine-grained token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}")),
     ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
     ("a storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}")),
     ("a SAS token", re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{20,}")),
@@ -30,9 +31,66 @@ def secret_kind(value: Any) -> str | None:
     return None
 
 
-def mask(value: Any) -> str:
-    """Render a value for a message; anything secret-looking is masked."""
-    if secret_kind(value) is not None:
-        return "'****' (masked: looks like a credential)"
+MASKED = "'****' (masked: looks like a credential)"
+REDACTED = "****"
+# Literal secrets shorter than this are masked where they are a problem's value, but not
+# searched for in free text (every 'a' of a message would go).
+MIN_REDACT_LENGTH = 4
+
+
+def contains_secret(value: Any, depth: int = 0) -> bool:
+    """True when ``value`` or anything inside it looks like or is named like a credential."""
+    if depth > 100:
+        return True  # deeper than any config: do not print it at all
+    if isinstance(value, str):
+        return secret_kind(value) is not None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if secret_kind(str(k)) is not None:
+                return True
+            if SECRET_KEY_NAMES.search(str(k)) and isinstance(v, str) and v:
+                return True
+            if str(k) == "secure" or contains_secret(v, depth + 1):
+                return True
+        return False
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(contains_secret(v, depth + 1) for v in value)
+    return False
+
+
+def mask(value: Any, *, secret: bool = False) -> str:
+    """Render a value for a message; a secret, or anything secret-looking, is masked."""
+    if secret or contains_secret(value):
+        return MASKED
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def redact(text: str, literals: Any = ()) -> str:
+    """``text`` with every known credential shape and every given secret literal replaced."""
+    for _, pattern in SECRET_PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    for literal in sorted({v for v in literals if isinstance(v, str)}, key=len, reverse=True):
+        if len(literal) >= MIN_REDACT_LENGTH:
+            text = text.replace(literal, REDACTED)
+            shown = repr(literal)[1:-1]
+            if shown != literal:
+                text = text.replace(shown, REDACTED)
+    return text
+
+
+def secret_literals(value: Any, depth: int = 0) -> list[str]:
+    """Every string inside ``value`` that must never be printed (for :func:`redact`)."""
+    if depth > 100:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        out = []
+        for k, v in value.items():
+            out += [str(k)] if secret_kind(str(k)) else []
+            out += secret_literals(v, depth + 1)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in secret_literals(v, depth + 1)]
+    return []

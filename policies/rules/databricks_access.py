@@ -183,8 +183,35 @@ def check_workspace_access_via_groups(
 # ---------------------------------------------------------------------------------------------
 
 
+# Unity Catalog privileges that manage a model: grant, alias (promote) and delete versions.
+UC_MANAGE_PRIVILEGES = {"MANAGE", "ALL_PRIVILEGES"}
+
+
+def _is_model_grants(args: ResourceValidationArgs) -> bool:
+    """A Unity Catalog Grants/Grant resource on a registered model."""
+    return args.resource_type in (DB_GRANTS, DB_GRANT) and peek(args.props, "model") is not None
+
+
+def _uc_admins_and_deployer(args: ResourceValidationArgs, report: Report) -> None:
+    """The UC form: admin groups and a service principal (application id) hold MANAGE."""
+    if args.resource_type != DB_GRANTS or not _is_model_grants(args):
+        return
+    admins = config_strings(args.get_config(), "adminGroupNames", DEFAULT_ADMIN_GROUPS)
+    managers = {p for p, privs in _grants(args.props) if UC_MANAGE_PRIVILEGES & set(privs)}
+    missing = [g for g in admins if g not in managers]
+    if missing:
+        report(f"grants does not give MANAGE to admin group(s) {missing}; keep "
+               "{'principal': '<admin group>', 'privileges': ['MANAGE']} on every model.")
+    if not any(is_uuid(p) for p in managers):
+        report("no service principal (application id) has MANAGE; keep the deployer service "
+               "principal at MANAGE so the pipeline can still manage this model.")
+
+
 def check_admins_and_deployer(args: ResourceValidationArgs, report: Report) -> None:
     """Every ACL keeps the admin group(s) and a deployer service principal at CAN_MANAGE."""
+    if args.resource_type in (DB_GRANTS, DB_GRANT):
+        _uc_admins_and_deployer(args, report)
+        return
     if read(args.props, "authorization") is not None:
         return  # token/password ACLs use CAN_USE only
     admins = config_strings(args.get_config(), "adminGroupNames", DEFAULT_ADMIN_GROUPS)
@@ -208,10 +235,12 @@ def check_admins_and_deployer(args: ResourceValidationArgs, report: Report) -> N
 
 
 def check_no_broad_manage(args: ResourceValidationArgs, report: Report) -> None:
-    """The all-users group never gets CAN_MANAGE or CAN_MANAGE_PRODUCTION_VERSIONS."""
+    """The all-users group never gets CAN_MANAGE or CAN_MANAGE_PRODUCTION_VERSIONS; on a model
+    ACL it gets nothing at all (the README's "nothing is granted to all users")."""
     everyone = config_strings(args.get_config(), "allUsersGroupNames", DEFAULT_ALL_USERS_GROUPS)
+    on_model = peek(args.props, "registeredModelId") is not None
     for acl in _access_controls(args.props):
-        if acl.kind != "group" or acl.level not in BROAD_LEVELS:
+        if acl.kind != "group" or (acl.level not in BROAD_LEVELS and not on_model):
             continue
         name = _resolve(acl, args.props)
         if name in everyone:
@@ -233,8 +262,32 @@ def _exceptions(config: Mapping[str, Any]) -> dict[str, bool]:
     return result
 
 
+def _uc_production_rights(args: ResourceValidationArgs, report: Report) -> None:
+    """The UC form: MANAGE/ALL_PRIVILEGES on a model only for service principals and admins."""
+    if not _is_model_grants(args):
+        return
+    config = args.get_config()
+    exceptions = _exceptions(config)
+    admins = set(config_strings(config, "adminGroupNames", DEFAULT_ADMIN_GROUPS))
+    for principal, privileges in _grants(args.props):
+        held = sorted(UC_MANAGE_PRIVILEGES & set(privileges))
+        if not held or is_uuid(principal) or principal in admins:
+            continue
+        if exceptions.get(principal) is True:
+            continue
+        report(
+            f"grants {held[0]} on the model to '{principal}', which is not a service principal; "
+            "only service principals (the release pipeline) may promote model versions - grant "
+            f"it to a service principal's application id, or add {{'principal': '{principal}', "
+            "'reason': '...'}} to productionTransitionExceptions."
+        )
+
+
 def check_production_transitions(args: ResourceValidationArgs, report: Report) -> None:
     """Only service principals may move model versions to Production."""
+    if args.resource_type in (DB_GRANTS, DB_GRANT):
+        _uc_production_rights(args, report)
+        return
     exceptions = _exceptions(args.get_config())
     for acl in _access_controls(args.props):
         if acl.level != CAN_MANAGE_PRODUCTION_VERSIONS or acl.kind == "service principal":
@@ -480,16 +533,18 @@ POLICIES = [
     ),
     resource_rule(
         name="databricks-acl-keeps-admins-and-deployer",
-        description="Databricks ACLs keep the admin group(s) and a deployer SP at CAN_MANAGE.",
+        description="Databricks ACLs and Unity Catalog model grants keep the admin group(s) and "
+                    "a deployer SP at CAN_MANAGE / MANAGE.",
         domain=DOMAIN,
-        types=[DB_PERMISSIONS],
+        types=[DB_PERMISSIONS, DB_GRANTS],
         check=check_admins_and_deployer,
         severity=Severity.HIGH,
         controls=Controls(soc2=("CC6.3", "A1.2"), iso27001=("A.5.18", "A.8.2")),
         remediation=(
             "Include {'groupName': <each adminGroupNames entry>, "
             "'permissionLevel': 'CAN_MANAGE'} and "
-            "{'servicePrincipalName': <deployer application id>, 'permissionLevel': 'CAN_MANAGE'}."
+            "{'servicePrincipalName': <deployer application id>, 'permissionLevel': 'CAN_MANAGE'}; "
+            "on Unity Catalog model grants, MANAGE for the same principals."
         ),
         config={
             "adminGroupNames": string_list_property(
@@ -499,7 +554,8 @@ POLICIES = [
     ),
     resource_rule(
         name="databricks-acl-no-manage-for-all-users",
-        description="The all-users group never gets CAN_MANAGE or production-transition rights.",
+        description="The all-users group never gets CAN_MANAGE or production-transition rights, "
+                    "and nothing on a model.",
         domain=DOMAIN,
         types=[DB_PERMISSIONS],
         check=check_no_broad_manage,
@@ -514,9 +570,10 @@ POLICIES = [
     ),
     resource_rule(
         name="databricks-production-transitions-by-service-principal",
-        description="Only service principals may transition models to Production.",
+        description="Only service principals may transition models to Production (workspace "
+                    "CAN_MANAGE_PRODUCTION_VERSIONS, Unity Catalog MANAGE).",
         domain=DOMAIN,
-        types=[DB_PERMISSIONS],
+        types=[DB_PERMISSIONS, DB_GRANTS, DB_GRANT],
         check=check_production_transitions,
         severity=Severity.HIGH,
         controls=Controls(soc2=("CC6.3", "CC8.1"), iso27001=("A.8.2", "A.8.32")),
@@ -525,6 +582,9 @@ POLICIES = [
             "exception as {'principal': ..., 'reason': ...} in productionTransitionExceptions."
         ),
         config={
+            "adminGroupNames": string_list_property(
+                DEFAULT_ADMIN_GROUPS, "Operator groups that keep MANAGE on Unity Catalog models."
+            ),
             "productionTransitionExceptions": {
                 "type": "array",
                 "default": [],

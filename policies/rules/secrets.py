@@ -53,6 +53,20 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")),
     ("a GitHub token", re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})")),
 )
+# synchronizationSecretKeyStringValuePair keys that are settings, not credentials (Microsoft
+# Graph, https://learn.microsoft.com/en-us/graph/api/resources/synchronization-
+# synchronizationsecretkeystringvaluepair): a SCIM job's BaseAddress is its endpoint URL. Any
+# other key (SecretToken, Password, ClientSecret, ... and keys Graph adds later) is a credential.
+SYNCHRONIZATION_SETTING_KEYS = frozenset({
+    "None", "UserName", "BaseAddress", "ClientIdentifier", "SingleSignOnType", "Sandbox", "Url",
+    "Domain", "TokenExpiration", "Oauth2AccessTokenCreationTime", "SyncAll", "InstanceName",
+    "Oauth2ClientId", "CompanyId", "UpdateKeyOnSoftDelete", "SynchronizationSchedule",
+    "SystemOfRecord", "SandboxName", "EnforceDomain", "SyncNotificationSettings",
+    "SkipOutOfScopeDeletions", "Oauth2RedirectUri", "ApplicationTemplateIdentifier",
+    "Oauth2TokenExchangeUri", "Oauth2AuthorizationUri", "AuthenticationType", "Server",
+    "PerformInboundEntitlementGrants", "HardDeletesEnabled", "SyncAgentCompatibilityKey",
+    "SyncAgentADContainer", "ValidateDomain", "TestReferences",
+})
 PROVIDER_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "pulumi:providers:azure-native": (
         "clientSecret", "clientCertificatePassword", "clientCertificatePath",
@@ -133,11 +147,23 @@ def _is_plain_credential(value: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
+def _is_setting_entry(resource_type: str, props: Any, path: Path) -> bool:
+    """A synchronization secret entry whose ``key`` names a setting (e.g. BaseAddress)."""
+    if canonical_type(resource_type) != SYNCHRONIZATION_SECRET or len(path) != 3:
+        return False
+    entries = raw(raw(props).get("credentials"))
+    if not isinstance(entries, Sequence) or isinstance(entries, str):
+        return False
+    entry = raw(entries[path[1]]) if isinstance(path[1], int) and path[1] < len(entries) else None
+    return isinstance(entry, Mapping) and raw(entry).get("key") in SYNCHRONIZATION_SETTING_KEYS
+
+
 def check_plaintext_inputs(args: ResourceValidationArgs, report: Report) -> None:
     """Credential-like inputs are Pulumi secrets, and no input contains a known credential."""
     for path, value in walk(args.props):
         shown = format_path(path)
-        if is_secret_path(args.resource_type, path) and _is_plain_credential(value):
+        if (is_secret_path(args.resource_type, path) and _is_plain_credential(value)
+                and not _is_setting_entry(args.resource_type, args.props, path)):
             if is_unknown_sentinel(value):
                 read(args.props, *path)  # computed and not secret: the SDK reports it
             report(

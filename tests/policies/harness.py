@@ -298,6 +298,7 @@ class Pack:
 # Tenant-specific values in the shipped configs, replaced by the names the fixtures below use.
 FIXTURE_TENANT: dict[str, dict[str, Any]] = {
     "databricks-acl-keeps-admins-and-deployer": {"adminGroupNames": ["admins"]},
+    "databricks-production-transitions-by-service-principal": {"adminGroupNames": ["admins"]},
     "ca-break-glass-excluded": {"breakGlassGroupObjectIds": []},
     "ca-exclusions-only-break-glass": {
         "breakGlassGroupObjectIds": ["77777777-7777-4777-8777-777777777777"]},
@@ -602,7 +603,7 @@ def model_permissions(name: str = "perm-model-churn", model_id: str = "churn-mod
             {"servicePrincipalName": RELEASE_APP_ID,
              "permissionLevel": "CAN_MANAGE_PRODUCTION_VERSIONS"},
             {"groupName": "ml-engineers", "permissionLevel": "CAN_MANAGE_STAGING_VERSIONS"},
-            {"groupName": "users", "permissionLevel": "CAN_READ"},
+            {"groupName": "data-scientists", "permissionLevel": "CAN_READ"},
         ]}, protect=True)
 
 
@@ -615,7 +616,8 @@ def catalog_grants() -> Res:
     return Res("databricks:index/grants:Grants", "grants-catalog-ml", {
         "catalog": "ml", "grants": [
             {"principal": "ml-engineers", "privileges": ["USE_CATALOG"]},
-            {"principal": DEPLOYER_APP_ID, "privileges": ["ALL_PRIVILEGES"]}]}, protect=True)
+            {"principal": DEPLOYER_APP_ID, "privileges": ["ALL_PRIVILEGES"]},
+            {"principal": "admins", "privileges": ["MANAGE"]}]}, protect=True)
 
 
 def schema_grants() -> Res:
@@ -628,7 +630,8 @@ def model_grants() -> Res:
     return Res("databricks:index/grants:Grants", "grants-model-churn", {
         "model": "ml.models.churn", "grants": [
             {"principal": "ml-engineers", "privileges": ["EXECUTE"]},
-            {"principal": DEPLOYER_APP_ID, "privileges": ["ALL_PRIVILEGES"]}]}, protect=True)
+            {"principal": DEPLOYER_APP_ID, "privileges": ["ALL_PRIVILEGES"]},
+            {"principal": "admins", "privileges": ["MANAGE"]}]}, protect=True)
 
 
 def databricks_group_member(name: str = "gm-alice", member: str = "1001") -> Res:

@@ -154,6 +154,14 @@ CASES: list[Case] = [
             "accessControls.0.groupName"),
     # --- no CAN_MANAGE for all users -------------------------------------------------------
     passes(ALL_USERS, "read-only", model_permissions()),
+    # README: nothing is granted to all users on a model, not even CAN_READ (issue 14.5) ...
+    violation(ALL_USERS, "read-on-model", _acl(4, groupName="users", permissionLevel="CAN_READ"),
+              "grants CAN_READ to the 'users' group (all workspace users); grant it to a "
+              "dedicated group or service principal instead."),
+    # ... while other objects (a cluster policy) may still be usable by everyone.
+    passes(ALL_USERS, "use-on-cluster-policy", _acl(4, groupName="users",
+                                                    permissionLevel="CAN_USE").set(
+        "registeredModelId", DELETE).set("clusterPolicyId", "policy-1")),
     violation(ALL_USERS, "manage", _acl(4, groupName="users", permissionLevel="CAN_MANAGE"),
               "grants CAN_MANAGE to the 'users' group (all workspace users); grant it to a "
               "dedicated group or service principal instead."),

@@ -93,8 +93,17 @@ CASES: list[Case] = [
     passes(PLAINTEXT, "sync-secret-block-secret", _sync_secret("scim-token").with_(props={
         "servicePrincipalId": "/servicePrincipals/0000",
         "credentials": Secret(_sync_secret("scim-token").props["credentials"])})),
+    # The SCIM mode as the program declares it: the endpoint in plaintext, the token secret.
+    passes(PLAINTEXT, "sync-secret-token-secret", _sync_secret(Secret("scim-token"))),
+    # BaseAddress is the connector's endpoint URL, a setting: only the token is a credential.
     violation(PLAINTEXT, "sync-secret", _sync_secret("scim-token"),
-              "credentials[0].value" + PLAIN_FIX, "credentials[1].value" + PLAIN_FIX),
+              "credentials[1].value" + PLAIN_FIX),
+    violation(PLAINTEXT, "sync-secret-unknown-key", _sync_secret(Secret("t")).set(
+        "credentials", [{"key": "BaseAddress", "value": "https://scim.example.com"},
+                        {"key": "SecretToken", "value": Secret("t")},
+                        {"key": "Oauth2ClientSecret", "value": "plain"},
+                        {"key": "SomeFutureKey", "value": "plain"}]),
+              "credentials[2].value" + PLAIN_FIX, "credentials[3].value" + PLAIN_FIX),
     violation(PLAINTEXT, "pat-in-notes", application().set(
         "notes", f"break glass token {DATABRICKS_PAT_LIKE}"),
               "notes contains what looks like a Databricks personal access token" + PATTERN_FIX),
