@@ -105,3 +105,22 @@ def test_workflow_policy_config_agrees_with_the_mapping() -> None:
     for stack, expression in pairs:
         chosen = _resolve(expression, stack)
         assert chosen == f"policies/config/{environment_of(stack)}.json", (stack, expression)
+        # Read from the mapping, not spelled per stack: a stack whose name differs from its
+        # environment is judged by the same config in the workflow as in the gate.
+        assert "outputs.environment" in expression, expression
+
+
+def test_workflow_reads_the_environment_from_stacks_json() -> None:
+    doc = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    for job in doc["jobs"].values():
+        steps = job.get("steps", [])
+        ids = {step.get("id"): step for step in steps}
+        for step in steps:
+            config = (step.get("with") or {}).get("policyPackConfigs")
+            if config is None:
+                continue
+            match = re.search(r"steps\.(\w+)\.outputs\.environment", config)
+            assert match, config
+            source = ids[match.group(1)]
+            assert "stacks.json" in source["run"] and "GITHUB_OUTPUT" in source["run"]
+            assert steps.index(source) < steps.index(step)
