@@ -171,7 +171,10 @@ def test_deploys_keep_the_admin_deployer_behind_approval_one_group_per_stack() -
         assert job["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_CLIENT_ID }}"
         (up,) = steps(job, "pulumi/actions")
         assert up["with"]["command"] == "up" and up["with"]["policyPacks"] == "policies"
-        assert up["with"]["policyPackConfigs"] == f"policies/config/{stack}.json"
+        # The environment comes from stacks.json (tests/adversarial/test_environment_binding).
+        assert up["with"]["policyPackConfigs"] == (
+            "policies/config/${{ steps.env.outputs.environment }}.json")
+        assert up["with"]["stack-name"].endswith(f"/{stack}")
         assert (ROOT / "policies" / "config" / f"{stack}.json").exists()
     # Previews and drift checks never share (and so never displace) a deploy's group.
     groups = [j.get("concurrency", {}).get("group", "") for j in jobs.values()]
