@@ -68,7 +68,7 @@ class AzureDatabricksAppArgs:
         assignees = azure_databricks_assignees(s.groups, s.service_principals,
                                                s.conditional_access, s.azure_databricks_app)
         return cls(app=s.azure_databricks_app, assignees=assignees,
-                   principal_object_ids=principal_object_ids, protect=s.protect and s.is_prod)
+                   principal_object_ids=principal_object_ids, protect=s.protect_critical)
 
 
 class AzureDatabricksEnterpriseApp(pulumi.ComponentResource):

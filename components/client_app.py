@@ -78,7 +78,7 @@ class ClientAppArgs:
             return None
         mapped_keys = s.mapped_groups
         mapped = {k: v for k, v in group_object_ids.items() if k in mapped_keys}
-        return cls(spec=s.client_app, group_object_ids=mapped, protect=s.protect and s.is_prod)
+        return cls(spec=s.client_app, group_object_ids=mapped, protect=s.protect_critical)
 
 
 def scope_id(published: azuread.GetServicePrincipalResult, api: PublishedApi, scope: str) -> str:

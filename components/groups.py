@@ -29,7 +29,7 @@ class GroupsArgs:
 
     @classmethod
     def from_settings(cls, s: Settings) -> GroupsArgs:
-        return cls(groups=dict(s.groups), protect=s.protect and s.is_prod)
+        return cls(groups=dict(s.groups), protect=s.protect_critical)
 
 
 def unique_members(group: Group) -> list[str]:

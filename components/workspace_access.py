@@ -161,7 +161,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
         s = args.settings
         self._prefix = name
         self._args = args
-        self._critical = bool(s.protect and s.is_prod)
+        self._critical = s.protect_critical
         self._account_mode = s.databricks.identity_mode == "account"
         self._aim = self._account_mode and s.provisioning.mode == "automatic-identity-management"
         self._workspace_id = numeric_workspace_id(args.workspace_id)

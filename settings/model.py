@@ -636,6 +636,19 @@ class Settings(Strict):
         return self.environment is Environment.PROD
 
     @property
+    def protect_critical(self) -> bool:
+        """Whether critical resources are declared with ``protect=True``: the one owner of that fact.
+
+        Critical resources are the workspace (its resource group, network, Log Analytics and
+        audit routing), the groups, app registrations and service principals, the Databricks
+        identities, ACLs, models and governance objects, the Key Vault and the adopted Azure
+        Databricks app. They follow ``protect`` in every environment; a prod stack must set it
+        true (settings rule ``prod_protected``), so in prod they are always protected. Credentials
+        (secrets, federated credentials) are never protected: rotation must replace them.
+        """
+        return self.protect
+
+    @property
     def all_tags(self) -> dict[str, str]:
         tags = {
             "owner": self.tags.owner,
