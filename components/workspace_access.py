@@ -195,7 +195,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
 
     def _group(self, key: str, group: Group) -> Principal:
         args = self._args
-        if group.role is None:
+        if group.role is None:  # not group.is_mapped, written so the type narrows
             raise ValueError(f"group '{key}' has no role, so it is not mapped into Databricks")
         object_id = _lookup(args.group_object_ids, key, "Entra object id", "group")
         entitlements = flags(effective_entitlements(group.role, group.entitlements))

@@ -47,11 +47,17 @@ _TYPED_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
 _NOT_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     "databricks:index/grants:Grants": (("secret",), ("credential",)),
 }
+# Shapes of real credentials, the same list as settings/secrets.py (the pack is an independent
+# control and does not import settings); tests/policies/test_policy_copies_agree.py asserts
+# the two agree.
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("an Entra ID client secret", re.compile(r"[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}")),
-    ("a Databricks personal access token", re.compile(r"dapi[0-9a-f]{32}")),
-    ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")),
-    ("a GitHub token", re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})")),
+    ("an Entra ID client secret", re.compile(r"[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}")),
+    ("a Databricks personal access token", re.compile(r"dapi[0-9a-f]{32}(?:-\d)?")),
+    ("a GitHub token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}")),
+    ("a GitHub fine-grained token", re.compile(r"github_pat_[A-Za-z0-9_]{22,}")),
+    ("a private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")),
+    ("a storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}")),
+    ("a SAS token", re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{20,}")),
 )
 # synchronizationSecretKeyStringValuePair keys that are settings, not credentials (Microsoft
 # Graph, https://learn.microsoft.com/en-us/graph/api/resources/synchronization-

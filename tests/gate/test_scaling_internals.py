@@ -18,6 +18,8 @@ import pytest
 import yaml
 from google.protobuf import json_format, struct_pb2
 
+from gate.analyzer import SPECIAL_SIG_KEY as SIG
+from gate.analyzer import UNKNOWN_STRING_VALUE as UNKNOWN_WIRE
 from gate.analyzer import PackStartError, PolicyPackSession, _config_environment
 from gate.capture import _decode, decode_struct
 from gate.model import UNKNOWN, Secret
@@ -26,8 +28,6 @@ from settings import SettingsError
 from settings.load import load_yaml, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[2]
-SIG = "4dabf18193072939515e22adb298388d"
-UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def test_segments_hold_exactly_the_keys_contains_key_finds() -> None:
