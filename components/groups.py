@@ -22,7 +22,7 @@ from settings.model import Group
 
 @dataclass(frozen=True)
 class GroupsArgs:
-    """Inputs of :class:`EntraGroups`: the groups by config key, and prod protection."""
+    """Inputs of :class:`EntraGroups`: the groups by config key, and ``protect_critical``."""
 
     groups: dict[str, Group]
     protect: bool

@@ -18,9 +18,12 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a SAS token", re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{20,}")),
 )
 
-# Key names whose values must always come from `pulumi config set --secret`.
+# Key names whose values must always come from `pulumi config set --secret`. The pack judges
+# resource property names with the same expression (policies/rules/secrets.py, checked by
+# tests/policies/test_policy_copies_agree.py).
 SECRET_KEY_NAMES = re.compile(
-    r"(password|secret|token|apikey|api_key|privatekey|credential)s?$", re.I)
+    r"(password|passwd|secret|token|apikey|api_key|privatekey|connectionstring|sharedkey|"
+    r"accesskey|clientcertificate|credential)s?$", re.IGNORECASE)
 
 
 def secret_kind(value: Any) -> str | None:

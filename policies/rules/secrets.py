@@ -30,12 +30,12 @@ DOMAIN = "secrets"
 KEY_VAULT_SECRET = "azure-native:keyvault:Secret"
 SYNCHRONIZATION_SECRET = "azuread:index/synchronizationSecret:SynchronizationSecret"
 
-# Property names that hold credentials (matched on the last path segment, case-insensitive).
-_SECRET_NAME = re.compile(
-    r"(password|passwd|secret|token|apikey|privatekey|connectionstring|sharedkey|accesskey|"
-    r"clientcertificate|credentials)$",
-    re.IGNORECASE,
-)
+# Property names that hold credentials (matched on the last path segment, case-insensitive);
+# the same expression as settings/secrets.py SECRET_KEY_NAMES (checked by
+# tests/policies/test_policy_copies_agree.py).
+SECRET_KEY_NAMES = re.compile(
+    r"(password|passwd|secret|token|apikey|api_key|privatekey|connectionstring|sharedkey|"
+    r"accesskey|clientcertificate|credential)s?$", re.IGNORECASE)
 _FLAG_NAME = re.compile(r"^(disable|enable|use|is|has|allow|require)[A-Z]")
 # Paths whose generic name ("value") holds a credential for a specific resource type.
 _TYPED_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -127,7 +127,7 @@ def is_secret_path(resource_type: str, path: Path) -> bool:
     names = [part for part in path if isinstance(part, str)]
     if not names or not isinstance(path[-1], str):
         return False
-    return _SECRET_NAME.search(names[-1]) is not None and not _FLAG_NAME.match(names[-1])
+    return SECRET_KEY_NAMES.search(names[-1]) is not None and not _FLAG_NAME.match(names[-1])
 
 
 def looks_like(value: str) -> str:

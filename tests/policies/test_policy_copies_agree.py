@@ -56,3 +56,13 @@ def test_the_samples_cover_every_shape_and_some_non_credentials() -> None:
                                   "GITHUB_ISSUER", "TOKEN_EXCHANGE_AUDIENCE"])
 def test_well_known_ids_agree(name: str) -> None:
     assert getattr(pack_common, name) == getattr(wellknown, name)
+
+
+def test_credential_key_names_are_the_same_expression_in_settings_and_pack() -> None:
+    ours, pack = settings_secrets.SECRET_KEY_NAMES, pack_secrets.SECRET_KEY_NAMES
+    assert (pack.pattern, pack.flags) == (ours.pattern, ours.flags)
+    for name in ("clientSecret", "scimToken", "adminPassword", "connectionString", "apiKeys",
+                 "primarySharedKey", "credentials"):
+        assert ours.search(name) and pack.search(name), name
+    for name in ("displayName", "objectId", "tokenLifetime", "secretName"):
+        assert not ours.search(name) and not pack.search(name), name
