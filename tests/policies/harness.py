@@ -131,6 +131,19 @@ class Res:
         )
 
 
+def resource_request(res: Res) -> pb.AnalyzeRequest:
+    """The ``AnalyzeRequest`` (also ``Remediate``'s) for one resource, built by the gate's code."""
+    return analyze_request(res.captured(), options=res.options())
+
+
+def stack_request(resources: Iterable[Res]) -> pb.AnalyzeStackRequest:
+    """The ``AnalyzeStackRequest`` for resources (their props and outputs), built by the gate."""
+    request = pb.AnalyzeStackRequest()
+    for res in resources:
+        add_stack_resource(request, res.captured(), options=res.options())
+    return request
+
+
 # ---------------------------------------------------------------------------------------------
 # Diagnostics
 # ---------------------------------------------------------------------------------------------
@@ -232,14 +245,10 @@ class Pack:
             self.servicer.Configure(configure_request(reconciled), None)
 
     def analyze(self, res: Res) -> list[Diagnostic]:
-        request = analyze_request(res.captured(), options=res.options())
-        return _diagnostics(self.servicer.Analyze(request, None))
+        return _diagnostics(self.servicer.Analyze(resource_request(res), None))
 
     def analyze_stack(self, resources: Iterable[Res]) -> list[Diagnostic]:
-        request = pb.AnalyzeStackRequest()
-        for res in resources:
-            add_stack_resource(request, res.captured(), options=res.options())
-        return _diagnostics(self.servicer.AnalyzeStack(request, None))
+        return _diagnostics(self.servicer.AnalyzeStack(stack_request(resources), None))
 
     def messages(self, res: Res, policy: str) -> list[str]:
         """Messages of ``policy`` for one resource (Analyze)."""
