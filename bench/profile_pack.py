@@ -35,9 +35,10 @@ def main() -> None:
     from pulumi.runtime.proto import analyzer_pb2
     from pulumi_policy import policy as sdk_policy
 
-    from gate.analyzer import PolicyPackSession, _config_environment, _struct
+    from gate.analyzer import PolicyPackSession, _config_environment
     from gate.capture import Plan
     from gate.evaluate import stack_resource
+    from gate.pack_wire import add_stack_resource
 
     os.environ.update(_config_environment(dump["stack_config"]))
     captured: list[Any] = []
@@ -61,10 +62,9 @@ def main() -> None:
     session.register(r for r in resources if r.type.startswith("pulumi:providers:"))
     requests = [session._resource_request(r, None, None) for r in resources]  # noqa: SLF001
     stack = analyzer_pb2.AnalyzeStackRequest()
-    for r in resources:
-        stack.resources.add(urn=r.urn, type=r.type, name=r.name, properties=_struct(r.outputs),
-                            options=session._options(r), parent=r.parent,  # noqa: SLF001
-                            dependencies=list(r.dependencies))
+    for r in resources:  # as PolicyPackSession.analyze_stack builds it
+        add_stack_resource(stack, r,
+                           provider=session._provider(r.provider, None))  # noqa: SLF001
     profile = cProfile.Profile()
     start = time.perf_counter()
     profile.enable()

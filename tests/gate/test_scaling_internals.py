@@ -18,16 +18,22 @@ import pytest
 import yaml
 from google.protobuf import json_format, struct_pb2
 
-from gate.analyzer import SPECIAL_SIG_KEY as SIG
-from gate.analyzer import UNKNOWN_STRING_VALUE as UNKNOWN_WIRE
 from gate.analyzer import PackStartError, PolicyPackSession, _config_environment
 from gate.capture import _decode, decode_struct
 from gate.model import UNKNOWN, Secret
+from gate.pack_wire import (
+    RESOURCE_REFERENCE_SIG,
+    SECRET_SIG,
+    SPECIAL_SIG_KEY,
+    UNKNOWN_STRING_VALUE,
+)
 from gate.trace import _contains_key, _segments
 from settings import SettingsError
 from settings.load import load_yaml, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[2]
+SIG = SPECIAL_SIG_KEY
+UNKNOWN_WIRE = UNKNOWN_STRING_VALUE
 
 
 def test_segments_hold_exactly_the_keys_contains_key_finds() -> None:
@@ -68,9 +74,9 @@ def _random_value(rnd: random.Random, depth: int = 0) -> Any:
     if choice in (4, 5):
         return [_random_value(rnd, depth + 1) for _ in range(rnd.randint(0, 3))]
     if choice == 6:
-        return {SIG: "1b47061264138c4ac30d75fd1eb44270", "value": _random_value(rnd, depth + 1)}
+        return {SIG: SECRET_SIG, "value": _random_value(rnd, depth + 1)}
     if choice == 7:
-        ref: dict[str, Any] = {SIG: "5cf8f73096256a8f31e491e813e4eb8e", "urn": "urn:x"}
+        ref: dict[str, Any] = {SIG: RESOURCE_REFERENCE_SIG, "urn": "urn:x"}
         if rnd.random() < 0.7:
             ref["id"] = rnd.choice(["", "an-id", UNKNOWN_WIRE])
         return ref

@@ -4,10 +4,11 @@
   for a recorder, so the tests use exactly the name, policies and enforcement level the CLI
   would (no gRPC server is started).
 * :class:`Pack` wraps a fresh ``_PolicyAnalyzerServicer`` and speaks protobuf to it:
-  ``ConfigureStack``, ``GetAnalyzerInfo``, ``Configure`` (per-policy config resolved from a
-  ``--policy-pack-config`` style dict as the engine resolves it), ``Analyze`` and
-  ``AnalyzeStack``. Values are marshalled like the engine marshals them: unknowns as the
-  sentinel string, secrets as signature objects.
+  ``ConfigureStack``, ``GetAnalyzerInfo``, ``Configure``, ``Analyze`` and ``AnalyzeStack``.
+  It has no engine emulation of its own: requests are built and values marshalled by the
+  gate's :mod:`gate.pack_wire` (unknowns as the sentinel string, secrets as signature
+  objects) and the ``--policy-pack-config`` style dict is reconciled by the gate's
+  :mod:`gate.pack_config`, exactly as for the real pack the gate boots.
 * The ``*()`` factories build one compliant resource per type; :meth:`Res.set` breaks one thing.
 """
 
@@ -15,64 +16,47 @@ from __future__ import annotations
 
 import copy
 import runpy
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Optional
 
-from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
-from pulumi_policy import EnforcementLevel
 from pulumi_policy import policy as policy_module
 
-POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from gate.model import UNKNOWN, CapturedResource, Secret  # noqa: E402
+from gate.pack_config import reconcile_policy_pack_config  # noqa: E402
+from gate.pack_wire import (  # noqa: E402
+    SECRET_SIG,
+    UNKNOWN_STRING_VALUE,
+    add_stack_resource,
+    analyze_request,
+    configure_request,
+    configure_stack_request,
+    convert_info,
+    resource_options,
+    to_struct,
+    to_wire_value,
+)
+from gate.pack_wire import SPECIAL_SIG_KEY as SIG_KEY  # noqa: E402
+
+__all__ = ["SECRET_SIG", "SIG_KEY", "UNKNOWN", "UNKNOWN_STRING", "Secret", "marshal", "to_struct"]
+
+POLICIES_DIR = ROOT / "policies"
 PACK_NAME = "databricks-ml-entra-baseline"
 PACK_VERSION = "0.0.1"  # what the Python SDK reports; the CLI uses PulumiPolicy.yaml's version
 PROJECT = "databricks-ml-entra"
 STACK = "prod"
 
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
-
-class _UnknownValue:
-    """Stands for a computed value the engine does not know during preview."""
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN = _UnknownValue()
+UNKNOWN_STRING = UNKNOWN_STRING_VALUE
+marshal = to_wire_value  # the engine's marshalling, as the gate does it
 DELETE = object()  # pass to Res.set to remove a property
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A value the engine treats as a Pulumi secret."""
-
-    value: Any
-
-
-def marshal(value: Any) -> Any:
-    """Encode a Python value as the engine puts it on the wire (KeepUnknowns, KeepSecrets)."""
-    if value is UNKNOWN:
-        return UNKNOWN_STRING
-    if isinstance(value, Secret):
-        return {SIG_KEY: SECRET_SIG, "value": marshal(value.value)}
-    if isinstance(value, Mapping):
-        return {str(k): marshal(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [marshal(v) for v in value]
-    return value
-
-
-def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
-    """A protobuf Struct of marshalled properties."""
-    message = struct_pb2.Struct()
-    message.update(marshal(props))
-    return message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,12 +114,34 @@ class Res:
         return replace(self, property_dependencies=deps)
 
     def options(self) -> pb.AnalyzerResourceOptions:
-        return pb.AnalyzerResourceOptions(
-            protect=self.protect,
-            deleteBeforeReplace=bool(self.delete_before_replace),
-            deleteBeforeReplaceDefined=self.delete_before_replace is not None,
-            parent=self.parent,
+        """The options as the engine marshals them (``deleteBeforeReplace`` None: not set)."""
+        return resource_options(protect=self.protect,
+                                delete_before_replace=self.delete_before_replace,
+                                parent=self.parent)
+
+    def captured(self) -> CapturedResource:
+        """This registration as the gate captures one: outputs are the inputs plus extras."""
+        return CapturedResource(
+            urn=self.urn, type=self.type, name=self.name, custom=True,
+            inputs=self.props, outputs={**self.props, **self.outputs}, parent=self.parent,
+            protect=self.protect, delete_before_replace=bool(self.delete_before_replace),
+            dependencies=sorted({u for urns in self.property_dependencies.values()
+                                 for u in urns}),
+            property_dependencies={k: list(v) for k, v in self.property_dependencies.items()},
         )
+
+
+def resource_request(res: Res) -> pb.AnalyzeRequest:
+    """The ``AnalyzeRequest`` (also ``Remediate``'s) for one resource, built by the gate's code."""
+    return analyze_request(res.captured(), options=res.options())
+
+
+def stack_request(resources: Iterable[Res]) -> pb.AnalyzeStackRequest:
+    """The ``AnalyzeStackRequest`` for resources (their props and outputs), built by the gate."""
+    request = pb.AnalyzeStackRequest()
+    for res in resources:
+        add_stack_resource(request, res.captured(), options=res.options())
+    return request
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,15 +220,6 @@ def capture_pack_arguments() -> tuple[Any, ...]:
     return _CAPTURED
 
 
-def _level(value: Any) -> int:
-    return {
-        "advisory": pb.ADVISORY,
-        "mandatory": pb.MANDATORY,
-        "disabled": pb.DISABLED,
-        "remediate": pb.REMEDIATE,
-    }[EnforcementLevel(value).value]
-
-
 class Pack:
     """The pack's analyzer servicer plus engine-like request builders."""
 
@@ -233,58 +230,25 @@ class Pack:
         return self.servicer.GetAnalyzerInfo(None, None)
 
     def configure_stack(self, stack: str = STACK, tags: Optional[dict[str, str]] = None) -> None:
-        request = pb.AnalyzerStackConfigureRequest(
-            stack=stack, project=PROJECT, organization="contoso", dry_run=True, tags=tags or {}
-        )
+        request = configure_stack_request(stack=stack, project=PROJECT, organization="contoso",
+                                          dry_run=True, stack_config={}, tags=tags or {})
         self.servicer.ConfigureStack(request, None)
 
     def configure(self, config: Optional[Mapping[str, Any]] = None) -> None:
-        """Send per-policy config resolved like the engine: defaults, then "all", then policy."""
-        config = config or {}
-        request = pb.ConfigureAnalyzerRequest()
-        for info in self.info().policies:
-            level = info.enforcementLevel
-            properties: dict[str, Any] = {
-                key: prop["default"]
-                for key, prop in info.configSchema.properties.items()
-                if "default" in prop
-            }
-            if "all" in config:
-                level = _level(config["all"])
-            entry = config.get(info.name)
-            if isinstance(entry, str):
-                level = _level(entry)
-            elif isinstance(entry, Mapping):
-                if "enforcementLevel" in entry:
-                    level = _level(entry["enforcementLevel"])
-                properties.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
-            policy_config = pb.PolicyConfig(enforcementLevel=level)
-            policy_config.properties.update(properties)
-            request.policyConfig[info.name].CopyFrom(policy_config)
-        self.servicer.Configure(request, None)
+        """Send the per-policy config the CLI would for a ``--policy-pack-config`` document.
+
+        Reconciled by the gate's code (defaults, initial config, then "all", then each policy,
+        validated against the config schemas), as for the pack the gate boots.
+        """
+        reconciled = reconcile_policy_pack_config(convert_info(self.info()), config or None)
+        if reconciled:
+            self.servicer.Configure(configure_request(reconciled), None)
 
     def analyze(self, res: Res) -> list[Diagnostic]:
-        request = pb.AnalyzeRequest(
-            type=res.type, urn=res.urn, name=res.name, properties=to_struct(res.props),
-            options=res.options(),
-        )
-        return _diagnostics(self.servicer.Analyze(request, None))
+        return _diagnostics(self.servicer.Analyze(resource_request(res), None))
 
     def analyze_stack(self, resources: Iterable[Res]) -> list[Diagnostic]:
-        request = pb.AnalyzeStackRequest()
-        for res in resources:
-            item = pb.AnalyzerResource(
-                type=res.type, urn=res.urn, name=res.name,
-                properties=to_struct({**res.props, **res.outputs}),
-                options=res.options(), parent=res.parent,
-                dependencies=sorted(
-                    {u for urns in res.property_dependencies.values() for u in urns}
-                ),
-            )
-            for prop, urns in res.property_dependencies.items():
-                item.propertyDependencies[prop].urns.extend(urns)
-            request.resources.append(item)
-        return _diagnostics(self.servicer.AnalyzeStack(request, None))
+        return _diagnostics(self.servicer.AnalyzeStack(stack_request(resources), None))
 
     def messages(self, res: Res, policy: str) -> list[str]:
         """Messages of ``policy`` for one resource (Analyze)."""

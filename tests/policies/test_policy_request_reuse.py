@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import pytest
-from policy_harness import UNKNOWN, Res, Secret, to_struct
+from policy_harness import UNKNOWN, Res, Secret, resource_request, to_struct
 from pulumi.runtime.proto import analyzer_pb2 as pb
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy import policy as sdk_policy
@@ -28,8 +28,7 @@ def _servicer(*policies: Any) -> Any:
 
 
 def _request(res: Res) -> Any:
-    request = pb.AnalyzeRequest(type=res.type, urn=res.urn, name=res.name,
-                                properties=to_struct(res.props), options=res.options())
+    request = resource_request(res)
     request.provider.urn = "urn:pulumi:prod::p::pulumi:providers:azure-native::default"
     request.provider.type = "pulumi:providers:azure-native"
     request.provider.name = "default"

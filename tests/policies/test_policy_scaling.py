@@ -15,8 +15,7 @@ from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOp
 from rules import _sdk
 from rules._common import StackResources, is_type, of_type
 
-ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
-ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+from gate.pack_wire import ARCHIVE_SIG, ASSET_SIG
 
 
 def _two_passes(props: dict[str, Any]) -> Any:

@@ -15,7 +15,8 @@ from policy_harness import (
     UNKNOWN_STRING,
     Res,
     Secret,
-    to_struct,
+    resource_request,
+    stack_request,
 )
 from pulumi.runtime.proto import analyzer_pb2 as pb
 from pulumi_policy import (
@@ -56,9 +57,7 @@ def _probe_servicer(seen: dict[str, Any]) -> Any:
 def _analyze(res: Res) -> tuple[dict[str, Any], pb.AnalyzeResponse]:
     seen: dict[str, Any] = {}
     servicer = _probe_servicer(seen)
-    request = pb.AnalyzeRequest(type=res.type, urn=res.urn, name=res.name,
-                                properties=to_struct(res.props), options=res.options())
-    return seen, servicer.Analyze(request, None)
+    return seen, servicer.Analyze(resource_request(res), None)
 
 
 def test_stock_sdk_unwraps_secrets_without_a_trace() -> None:
@@ -128,14 +127,7 @@ def test_stack_policies_see_outputs_dependencies_and_tags() -> None:
                             None)
     target = Res("t:index:Target", "target", {"id": "x"})
     source = Res("t:index:Source", "source", {"ref": UNKNOWN}).depends("ref", target)
-    request = pb.AnalyzeStackRequest()
-    for res in (target, source):
-        item = pb.AnalyzerResource(type=res.type, urn=res.urn, name=res.name,
-                                   properties=to_struct(res.props))
-        for prop, urns in res.property_dependencies.items():
-            item.propertyDependencies[prop].urns.extend(urns)
-        request.resources.append(item)
-    servicer.AnalyzeStack(request, None)
+    servicer.AnalyzeStack(stack_request((target, source)), None)
     resources = {r.name: r for r in seen["resources"]}
     assert [d.name for d in resources["source"].property_dependencies["ref"]] == ["target"]
     assert seen["stack_tags"] == {"team": "ml"}  # the stack name itself is not exposed
