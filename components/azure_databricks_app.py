@@ -42,8 +42,8 @@ from components._base import child, type_token
 from settings import Settings
 from settings.model import AzureDatabricksApp
 from settings.sign_in import Assignee, azure_databricks_assignees
+from settings.wellknown import AZURE_DATABRICKS_APP_ID
 
-AZURE_DATABRICKS_APP_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
 DEFAULT_APP_ROLE_ID = "00000000-0000-0000-0000-000000000000"
 
 
@@ -68,7 +68,7 @@ class AzureDatabricksAppArgs:
         assignees = azure_databricks_assignees(s.groups, s.service_principals,
                                                s.conditional_access, s.azure_databricks_app)
         return cls(app=s.azure_databricks_app, assignees=assignees,
-                   principal_object_ids=principal_object_ids, protect=s.protect and s.is_prod)
+                   principal_object_ids=principal_object_ids, protect=s.protect_critical)
 
 
 class AzureDatabricksEnterpriseApp(pulumi.ComponentResource):

@@ -10,8 +10,7 @@ it needs), and README.md "Bootstrap" repeats it.
 from __future__ import annotations
 
 from settings import Settings
-
-AZURE_DATABRICKS_APP_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
+from settings.wellknown import AZURE_DATABRICKS_APP_ID
 
 
 def before_first_deploy(s: Settings) -> list[str]:

@@ -32,11 +32,11 @@ import pulumi
 import pulumi_azuread as azuread
 
 from components._base import child, type_token
-from components.azure_databricks_app import AZURE_DATABRICKS_APP_ID, DEFAULT_APP_ROLE_ID
+from components.azure_databricks_app import DEFAULT_APP_ROLE_ID
 from settings import Settings
 from settings.model import ClientApp
-
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+from settings.wellknown import AZURE_DATABRICKS_APP_ID
+from settings.wellknown import MS_GRAPH_APP_ID as GRAPH_APP_ID
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,8 @@ class ClientAppArgs:
         """None when the stack declares no client app."""
         if s.client_app is None:
             return None
-        mapped_keys = s.mapped_groups
-        mapped = {k: v for k, v in group_object_ids.items() if k in mapped_keys}
-        return cls(spec=s.client_app, group_object_ids=mapped, protect=s.protect and s.is_prod)
+        mapped = s.only_mapped(group_object_ids)
+        return cls(spec=s.client_app, group_object_ids=mapped, protect=s.protect_critical)
 
 
 def scope_id(published: azuread.GetServicePrincipalResult, api: PublishedApi, scope: str) -> str:

@@ -34,8 +34,8 @@ import pulumi_azuread as azuread
 from components._base import child, type_token
 from settings import Settings
 from settings.model import ConditionalAccess, NamedLocation
+from settings.wellknown import AZURE_DATABRICKS_APP_ID
 
-AZURE_DATABRICKS_APP_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
 HOURS_PER_DAY = 24
 
 
@@ -52,8 +52,7 @@ class ConditionalAccessArgs:
     def from_settings(cls, s: Settings, *, group_object_ids: dict[str, pulumi.Output[str]],
                       client_app_client_id: Optional[pulumi.Input[str]]
                       ) -> ConditionalAccessArgs:
-        mapped_keys = s.mapped_groups  # a property that builds the map: read it once
-        mapped = {k: v for k, v in group_object_ids.items() if k in mapped_keys}
+        mapped = s.only_mapped(group_object_ids)
         return cls(conditional_access=s.conditional_access, group_object_ids=mapped,
                    client_app_client_id=client_app_client_id,
                    environment=s.environment.value)

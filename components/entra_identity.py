@@ -46,13 +46,12 @@ class EntraIdentityArgs:
     """Inputs of :class:`EntraIdentity`.
 
     ``now`` drives password rotation; the program passes the current UTC time, tests inject a
-    fixed instant. ``protect`` applies to the app registrations and service principals in prod
-    only; credentials are never protected (rotation must be able to replace them).
+    fixed instant. ``protect`` (``Settings.protect_critical``) applies to the app registrations and
+    service principals; credentials are never protected (rotation must be able to replace them).
     """
 
     service_principals: dict[str, ServicePrincipal]  # kinds federated and secret only
     tenant_id: str
-    is_prod: bool
     protect: bool
     now: datetime = field(default_factory=_utc_now)
     tags: dict[str, str] = field(default_factory=dict)  # for the Azure resources (Key Vault)
@@ -64,14 +63,9 @@ class EntraIdentityArgs:
                       vault_targets: Optional[dict[str, VaultTarget]] = None
                       ) -> EntraIdentityArgs:
         sps = {k: sp for k, sp in s.service_principals.items() if sp.kind != "managed-identity"}
-        return cls(service_principals=sps, tenant_id=s.tenant_id, is_prod=s.is_prod,
-                   protect=s.protect, now=now or _utc_now(), tags=dict(s.all_tags),
+        return cls(service_principals=sps, tenant_id=s.tenant_id,
+                   protect=s.protect_critical, now=now or _utc_now(), tags=dict(s.all_tags),
                    vault_targets=dict(vault_targets or {}))
-
-    @property
-    def protect_identities(self) -> bool:
-        """Protect app registrations and service principals (prod with protection on)."""
-        return self.protect and self.is_prod
 
 
 def github_subject(federation: Federation) -> str:
@@ -122,14 +116,14 @@ class EntraIdentity(pulumi.ComponentResource):
             description=spec.purpose,
             sign_in_audience="AzureADMyOrg",
             owners=owners,
-            opts=child(self, protect=self._args.protect_identities),
+            opts=child(self, protect=self._args.protect),
         )
         sp = azuread.ServicePrincipal(
             f"{self._name}-sp-{key}",
             client_id=app.client_id,
             description=spec.purpose,
             owners=owners,
-            opts=child(self, protect=self._args.protect_identities),
+            opts=child(self, protect=self._args.protect),
         )
         if spec.kind == "federated":
             self._federated_credential(key, spec, app)

@@ -86,7 +86,7 @@ class GovernanceArgs:
         privileged = dict(gov.privileged_access) if gov else {}
         catalog = gov.catalog if gov else None
         return cls(
-            protect=s.protect and s.is_prod,
+            protect=s.protect_critical,
             catalog_name=catalog.display_name if catalog else f"Databricks ML ({s.stack})",
             catalog_description=(catalog.description if catalog else
                                  "Self-service access to the Databricks ML platform's groups."),

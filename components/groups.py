@@ -22,14 +22,14 @@ from settings.model import Group
 
 @dataclass(frozen=True)
 class GroupsArgs:
-    """Inputs of :class:`EntraGroups`: the groups by config key, and prod protection."""
+    """Inputs of :class:`EntraGroups`: the groups by config key, and ``protect_critical``."""
 
     groups: dict[str, Group]
     protect: bool
 
     @classmethod
     def from_settings(cls, s: Settings) -> GroupsArgs:
-        return cls(groups=dict(s.groups), protect=s.protect and s.is_prod)
+        return cls(groups=dict(s.groups), protect=s.protect_critical)
 
 
 def unique_members(group: Group) -> list[str]:

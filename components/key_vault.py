@@ -78,7 +78,7 @@ class SecretVaults(pulumi.ComponentResource):
         self.targets = {}
         self.vault_ids = {}
         declared: dict[str, keyvault.Vault] = {}
-        critical = bool(s.protect and s.is_prod)
+        critical = s.protect_critical
         for key, sp in sorted(s.service_principals.items()):
             target = sp.key_vault
             if sp.kind != "secret" or target is None:

@@ -91,7 +91,7 @@ class ModelAccess(pulumi.ComponentResource):
         s = args.settings
         self._prefix = name
         self._args = args
-        self._critical = bool(s.protect and s.is_prod)
+        self._critical = s.protect_critical
         self._catalog_users: dict[str, set[str]] = defaultdict(set)
         self._schema_users: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._operator_list: list[Principal] | None = None

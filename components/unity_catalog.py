@@ -47,7 +47,7 @@ class MetastoreAttachmentArgs:
         return cls(metastore_id=s.databricks.metastore_id,
                    default_catalog=s.databricks.default_catalog, workspace_id=workspace_id,
                    account_provider=account_provider, workspace_provider=workspace_provider,
-                   protect=bool(s.protect and s.is_prod))
+                   protect=s.protect_critical)
 
 
 class MetastoreAttachment(pulumi.ComponentResource):

@@ -115,7 +115,7 @@ class WorkspaceArgs:
                       ) -> WorkspaceArgs:
         return cls(workspace=s.workspace, network=s.network, audit=s.audit, location=s.location,
                    tenant_id=s.tenant_id, subscription_id=s.subscription_id, tags=s.all_tags,
-                   is_prod=s.is_prod, protect=s.protect, hub_provider=hub_provider)
+                   is_prod=s.is_prod, protect=s.protect_critical, hub_provider=hub_provider)
 
     @property
     def managed_resource_group_id(self) -> str:

@@ -161,7 +161,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
         s = args.settings
         self._prefix = name
         self._args = args
-        self._critical = bool(s.protect and s.is_prod)
+        self._critical = s.protect_critical
         self._account_mode = s.databricks.identity_mode == "account"
         self._aim = self._account_mode and s.provisioning.mode == "automatic-identity-management"
         self._workspace_id = numeric_workspace_id(args.workspace_id)
@@ -195,7 +195,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
 
     def _group(self, key: str, group: Group) -> Principal:
         args = self._args
-        if group.role is None:
+        if group.role is None:  # not group.is_mapped, written so the type narrows
             raise ValueError(f"group '{key}' has no role, so it is not mapped into Databricks")
         object_id = _lookup(args.group_object_ids, key, "Entra object id", "group")
         entitlements = flags(effective_entitlements(group.role, group.entitlements))

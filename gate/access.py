@@ -20,6 +20,7 @@ from gate.escape import markdown as md
 from gate.model import CapturedResource
 from settings import Settings
 from settings.model import PROJECT
+from settings.wellknown import AZURE_DATABRICKS_APP_ID
 
 GROUP = "azuread:index/group:Group"
 DBX_GROUP = "databricks:index/group:Group"
@@ -42,7 +43,6 @@ AAD_APP = "azuread:index/application:Application"
 AAD_SP = "azuread:index/servicePrincipal:ServicePrincipal"
 APP_ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
 UAMI = "azure-native:managedidentity:UserAssignedIdentity"
-AZURE_DATABRICKS_APP_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
 ENTITLEMENT_WIRE = (
     "workspaceAccess",
     "databricksSqlAccess",
@@ -259,10 +259,10 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
                 role=g.role.value if g.role else "(not mapped to Databricks)",
                 workspace_permission=permission.get(key, []),
                 entitlements=entitlements.get(key, {}),
-                granted_by=_ns(f"groups.{key}.role") if g.role else _ns(f"groups.{key}"),
+                granted_by=_ns(f"groups.{key}.role") if g.is_mapped else _ns(f"groups.{key}"),
                 conditional_access=covered,
                 models=_sorted(rights.get(key, [])),
-                path=paths.get(key, "") if g.role else NOT_MAPPED_PATH,
+                path=paths.get(key, "") if g.is_mapped else NOT_MAPPED_PATH,
             )
         )
     for key, sp in settings.service_principals.items():

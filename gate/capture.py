@@ -29,11 +29,10 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
 
 from gate.mocks import TypeAwareMocks
-from gate.model import UNKNOWN, CapturedResource, Secret
+from gate.model import STACK_TYPE, UNKNOWN, CapturedResource, Secret
 from settings.model import PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent
-STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gate.model import STACK_TYPE
+
 MARKER = "<!-- dbx-gate:drift-issue -->"
 EXPECT_NO_CHANGES = "no changes were expected"
 # Resource lines of a preview: an operation symbol, the type token, the logical name.
@@ -45,7 +47,7 @@ def read_stack(folder: Path, stack: str) -> StackDrift:
     resources = []
     for line in output.splitlines():
         m = _RESOURCE_LINE.match(line)
-        if m and m["type"] != "pulumi:pulumi:Stack":
+        if m and m["type"] != STACK_TYPE:
             resources.append(f"{m['op']} {m['type']} {m['name']}{m['rest'].rstrip()}")
     state = "drift" if EXPECT_NO_CHANGES in output or resources else "failed"
     return StackDrift(stack, state, resources, output)

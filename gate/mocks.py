@@ -16,6 +16,8 @@ from typing import Any
 
 import pulumi
 
+from settings.wellknown import AZURE_DATABRICKS_APP_ID, MS_GRAPH_APP_ID
+
 _NAMESPACE = uuid.UUID("6f1c3b57-4a0e-4c1f-9a55-0d5e3c1b2a77")
 
 
@@ -233,8 +235,8 @@ MOCK_OUTPUTS: dict[str, OutputFn] = {
 
 # Reads of existing objects (invokes). Published first-party service principals expose their
 # delegated scopes; the ids below are the real, documented ones (see components/entra_identity.py).
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-DATABRICKS_APP_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
+GRAPH_APP_ID = MS_GRAPH_APP_ID
+DATABRICKS_APP_ID = AZURE_DATABRICKS_APP_ID
 PUBLISHED_SCOPES = {
     GRAPH_APP_ID: {
         "openid": "37f7f235-527c-4136-accd-4a02d197296e",

@@ -31,6 +31,9 @@ class _Unknown:
 
 UNKNOWN = _Unknown()
 
+# The type token of the stack resource (the root of every URN tree).
+STACK_TYPE = "pulumi:pulumi:Stack"
+
 
 @dataclass(frozen=True)
 class Secret:

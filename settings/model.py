@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from enum import Enum
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, Optional, TypeVar
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+
+from settings.wellknown import GITHUB_ISSUER, TOKEN_EXCHANGE_AUDIENCE
+
+T = TypeVar("T")
 
 PROJECT = "databricks-ml-entra"
 
@@ -191,6 +196,11 @@ class Group(Strict):
     # An explicit member list is for small setups only; Entra owns membership otherwise.
     members: list[Uuid] = Field(default_factory=list, max_length=25)
 
+    @property
+    def is_mapped(self) -> bool:
+        """Mapped into Databricks (it has a ``role``): the one owner of that fact."""
+        return self.role is not None
+
 
 class Federation(Strict):
     """A federated identity credential for GitHub Actions (no secret at all).
@@ -203,8 +213,8 @@ class Federation(Strict):
     repository: str
     environment: Optional[NonEmpty] = None
     pull_request: bool = False
-    issuer: str = "https://token.actions.githubusercontent.com"
-    audience: str = "api://AzureADTokenExchange"
+    issuer: str = GITHUB_ISSUER
+    audience: str = TOKEN_EXCHANGE_AUDIENCE
 
     @model_validator(mode="after")
     def _one_subject(self) -> Federation:
@@ -244,7 +254,7 @@ class IdentityFederatedCredential(Strict):
 
     issuer: str
     subject: NonEmpty
-    audience: str = "api://AzureADTokenExchange"
+    audience: str = TOKEN_EXCHANGE_AUDIENCE
 
 
 class ServicePrincipal(Strict):
@@ -636,6 +646,19 @@ class Settings(Strict):
         return self.environment is Environment.PROD
 
     @property
+    def protect_critical(self) -> bool:
+        """Whether critical resources are declared with ``protect=True`` (the one owner of that).
+
+        Critical resources are the workspace (its resource group, network, Log Analytics and
+        audit routing), the groups, app registrations and service principals, the Databricks
+        identities, ACLs, models and governance objects, the Key Vault and the adopted Azure
+        Databricks app. They follow ``protect`` in every environment; a prod stack must set it
+        true (settings rule ``prod_protected``), so in prod they are always protected. Credentials
+        (secrets, federated credentials) are never protected: rotation must replace them.
+        """
+        return self.protect
+
+    @property
     def all_tags(self) -> dict[str, str]:
         tags = {
             "owner": self.tags.owner,
@@ -653,7 +676,12 @@ class Settings(Strict):
 
     @property
     def mapped_groups(self) -> dict[str, Group]:
-        return {k: g for k, g in self.groups.items() if g.role is not None}
+        return {k: g for k, g in self.groups.items() if g.is_mapped}
+
+    def only_mapped(self, by_group_key: Mapping[str, T]) -> dict[str, T]:
+        """The entries of ``by_group_key`` (e.g. group object ids) for mapped groups only."""
+        mapped = self.mapped_groups
+        return {k: v for k, v in by_group_key.items() if k in mapped}
 
     def principal_kind(self, key: str) -> str | None:
         if key in self.groups:

@@ -728,7 +728,7 @@ RESERVED_GROUP_NAMES = ("users", "admins", "account users")
 @rule("groups")
 def reserved_group_names(parts: Parts, fail: Fail) -> None:
     for k, group in parts["groups"].items():
-        if group.role is not None and group.display_name.casefold() in RESERVED_GROUP_NAMES:
+        if group.is_mapped and group.display_name.casefold() in RESERVED_GROUP_NAMES:
             fail(key("groups", k, "displayName"), "is the name of a built-in Databricks group; "
                  "mapping it would grant access to every user", "give the Entra group its own "
                  "name, e.g. 'sg-dbx-<env>-<team>'", value=group.display_name)
@@ -758,7 +758,7 @@ def acl_principals_mapped(parts: Parts, fail: Fail) -> None:
     for mk, model in parts["models"].items():
         for principal in model.permissions:
             group = groups.get(principal)
-            if group is not None and group.role is None:
+            if group is not None and not group.is_mapped:
                 fail(key("models", mk, "permissions", principal), "names an Entra-only group "
                      "(it has no `role`, so it is not mapped into Databricks and has no "
                      "Databricks principal to grant to)", f"set `groups.{principal}.role` "
@@ -877,7 +877,7 @@ def governance_access_packages(parts: Parts, fail: Fail) -> None:
             fail(key(*path), "names an undeclared group", "use a key of groups: "
                  f"{', '.join(sorted(groups))}", value=k)
             continue
-        if group.role is None:
+        if not group.is_mapped:
             fail(key(*path), "the group is not mapped into Databricks (it has no role), so "
                  "there is nothing to request", f"set `groups.{k}.role`, or remove the package",
                  value=k)

@@ -5,20 +5,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# Shapes of real credentials. Each is specific enough not to match ids, names or URLs.
+# Shapes of real credentials. Each is specific enough not to match ids, names or URLs. The pack
+# keeps the same list in policies/rules/secrets.py (it is an independent control and does not
+# import settings); tests/policies/test_policy_copies_agree.py asserts the two agree.
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("an Entra ID client secret", re.compile(r"[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}")),
-    ("a Databricks personal access token", re.compile(r"\bdapi[0-9a-f]{32}(-\d)?\b")),
-    ("a GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
-    ("a GitHub fine-grained token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}")),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    ("a Databricks personal access token", re.compile(r"dapi[0-9a-f]{32}(?:-\d)?")),
+    ("a GitHub token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}")),
+    ("a GitHub fine-grained token", re.compile(r"github_pat_[A-Za-z0-9_]{22,}")),
+    ("a private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")),
     ("a storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}")),
     ("a SAS token", re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{20,}")),
 )
 
-# Key names whose values must always come from `pulumi config set --secret`.
+# Key names whose values must always come from `pulumi config set --secret`. The pack judges
+# resource property names with the same expression (policies/rules/secrets.py, checked by
+# tests/policies/test_policy_copies_agree.py).
 SECRET_KEY_NAMES = re.compile(
-    r"(password|secret|token|apikey|api_key|privatekey|credential)s?$", re.I)
+    r"(password|passwd|secret|token|apikey|api_key|privatekey|connectionstring|sharedkey|"
+    r"accesskey|clientcertificate|credential)s?$", re.IGNORECASE)
 
 
 def secret_kind(value: Any) -> str | None:

@@ -39,7 +39,7 @@ def azure_databricks_assignees(groups: dict[str, Group],
     if not app.require_assignment:
         return []
     out = [Assignee(k, "group", f"groups.{k}.role") for k, g in groups.items()
-           if g.role is not None]
+           if g.is_mapped]
     for k, sp in service_principals.items():
         kind = "managed-identity" if sp.kind == "managed-identity" else "service-principal"
         out.append(Assignee(k, kind, f"servicePrincipals.{k}",

@@ -30,12 +30,12 @@ DOMAIN = "secrets"
 KEY_VAULT_SECRET = "azure-native:keyvault:Secret"
 SYNCHRONIZATION_SECRET = "azuread:index/synchronizationSecret:SynchronizationSecret"
 
-# Property names that hold credentials (matched on the last path segment, case-insensitive).
-_SECRET_NAME = re.compile(
-    r"(password|passwd|secret|token|apikey|privatekey|connectionstring|sharedkey|accesskey|"
-    r"clientcertificate|credentials)$",
-    re.IGNORECASE,
-)
+# Property names that hold credentials (matched on the last path segment, case-insensitive);
+# the same expression as settings/secrets.py SECRET_KEY_NAMES (checked by
+# tests/policies/test_policy_copies_agree.py).
+SECRET_KEY_NAMES = re.compile(
+    r"(password|passwd|secret|token|apikey|api_key|privatekey|connectionstring|sharedkey|"
+    r"accesskey|clientcertificate|credential)s?$", re.IGNORECASE)
 _FLAG_NAME = re.compile(r"^(disable|enable|use|is|has|allow|require)[A-Z]")
 # Paths whose generic name ("value") holds a credential for a specific resource type.
 _TYPED_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -47,11 +47,17 @@ _TYPED_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
 _NOT_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     "databricks:index/grants:Grants": (("secret",), ("credential",)),
 }
+# Shapes of real credentials, the same list as settings/secrets.py (the pack is an independent
+# control and does not import settings); tests/policies/test_policy_copies_agree.py asserts
+# the two agree.
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("an Entra ID client secret", re.compile(r"[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}")),
-    ("a Databricks personal access token", re.compile(r"dapi[0-9a-f]{32}")),
-    ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")),
-    ("a GitHub token", re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})")),
+    ("an Entra ID client secret", re.compile(r"[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}")),
+    ("a Databricks personal access token", re.compile(r"dapi[0-9a-f]{32}(?:-\d)?")),
+    ("a GitHub token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}")),
+    ("a GitHub fine-grained token", re.compile(r"github_pat_[A-Za-z0-9_]{22,}")),
+    ("a private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")),
+    ("a storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}")),
+    ("a SAS token", re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{20,}")),
 )
 # synchronizationSecretKeyStringValuePair keys that are settings, not credentials (Microsoft
 # Graph, https://learn.microsoft.com/en-us/graph/api/resources/synchronization-
@@ -121,7 +127,7 @@ def is_secret_path(resource_type: str, path: Path) -> bool:
     names = [part for part in path if isinstance(part, str)]
     if not names or not isinstance(path[-1], str):
         return False
-    return _SECRET_NAME.search(names[-1]) is not None and not _FLAG_NAME.match(names[-1])
+    return SECRET_KEY_NAMES.search(names[-1]) is not None and not _FLAG_NAME.match(names[-1])
 
 
 def looks_like(value: str) -> str:

@@ -27,4 +27,4 @@ def test_policy_config_agrees_with_the_stack_on_sign_in(stack: str) -> None:
     assert config["entra-azure-databricks-assignment-required"]["requireAssignment"] is (
         settings.azure_databricks_app.require_assignment)
     assert config["entra-azure-databricks-app-retained"]["requireProtect"] is (
-        settings.protect and settings.is_prod)
+        settings.protect_critical)
