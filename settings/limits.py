@@ -119,10 +119,15 @@ def is_loopback_host(host: str) -> bool:
     return address.is_loopback or address.is_unspecified or address.is_link_local
 
 
-def redirect_uri_problems(uri: str, *, prod: bool) -> list[tuple[str, str]]:
+def redirect_uri_problems(uri: str, *, prod: bool,
+                          public_client: bool = True) -> list[tuple[str, str]]:
     """(message, fix) for each way Entra would refuse ``uri``, or it has no place in prod.
 
-    Reusable for any section that holds redirect URIs (sign-in or client apps).
+    Reusable for any section that holds redirect URIs (sign-in or client apps). For web and
+    single-page-app URIs the azuread provider (terraform-provider-azuread's
+    ``IsRedirectUriFunc``/``IsUriFunc``, which pulumi-azuread 6.x runs at preview) also refuses
+    a URI without a path unless it ends with '/' ("URI must have a trailing slash when there is
+    no path segment"); public-client URIs skip that check.
     """
     out: list[tuple[str, str]] = []
     if len(uri) > REDIRECT_URI_MAX:
@@ -142,6 +147,10 @@ def redirect_uri_problems(uri: str, *, prod: bool) -> list[tuple[str, str]]:
                     "remove the '#' part"))
     if not host:
         out.append(("has no host", "write it as https://host/path"))
+    elif not public_client and parts.path == "":
+        out.append(("has no path: the azuread provider refuses a web or single-page-app "
+                    "redirect URI without a path unless it ends with '/'",
+                    f"write it as {uri}/ or add the callback path"))
     elif prod and is_loopback_host(host):
         out.append(("points to the developer's own machine (localhost/loopback); in prod it "
                     "would hand authorization codes to whatever listens there",
@@ -159,7 +168,8 @@ def client_app_redirect_uri_limits(parts: Parts, fail: Fail) -> None:
     app = parts["client_app"]
     prod = parts["environment"] is Environment.PROD and app.platform != "publicClient"
     for i, uri in enumerate(app.redirect_uris):
-        for message, fix in redirect_uri_problems(uri, prod=prod):
+        for message, fix in redirect_uri_problems(
+                uri, prod=prod, public_client=app.platform == "publicClient"):
             fail(key("clientApp", "redirectUris", str(i)), message, fix, value=uri)
 
 

@@ -129,3 +129,21 @@ def test_prod_public_client_keeps_its_loopback_redirect_uri() -> None:
     app["platform"] = "publicClient"
     app["redirectUris"] = ["http://localhost"]
     assert parse(raw_from_stack_document(doc, "x"), stack="prod").is_prod
+
+
+@pytest.mark.parametrize("uri,refused", [("https://ml-portal.fabrikam.example", True),
+                                         ("https://ml-portal.fabrikam.example/", False),
+                                         ("https://ml-portal.fabrikam.example/cb", False)])
+def test_spa_redirect_uri_without_a_path_needs_a_trailing_slash(uri: str, refused: bool) -> None:
+    """The azuread provider refuses it at preview; settings say so first (key and fix named)."""
+    mutate = _set("clientApp.redirectUris.0", uri)
+    if not refused:
+        doc = stack_document("prod")
+        mutate(doc["config"])
+        parse(raw_from_stack_document(doc, "x"), stack="prod")
+        return
+    err = _problems("prod", mutate)
+    (problem,) = [p for p in err.problems if p.key == f"{NS}:clientApp.redirectUris.0"]
+    assert "ends with '/'" in problem.message and uri + "/" in problem.fix
+    # A public client's loopback URI has no path and stays valid (RFC 8252).
+    assert redirect_uri_problems("http://localhost", prod=False, public_client=True) == []
