@@ -37,6 +37,7 @@ from gate.capture import Plan
 from gate.model import CapturedResource
 from settings import Settings
 from settings.errors import Problem, SettingsError
+from settings.model import is_uuid
 
 _ARM_ID = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
                      r"(?:/providers/(?P<ns>[^/]+)/(?P<rest>.+))?$", re.I)
@@ -141,7 +142,7 @@ def check_id(type_token: str, value: str, settings: Settings) -> tuple[str, str]
         prefix = _AZUREAD_PREFIX[type_token]
         bare = value[len(prefix):] if prefix and value.lower().startswith(prefix.lower()) \
             else value
-        if not _is_uuid(bare):
+        if not is_uuid(bare):
             return "", "is not an Entra object id (a UUID, or the provider's import id)"
         return prefix + str(UUID(bare)), ""
     if type_token in _DATABRICKS_PREFIX:
@@ -169,14 +170,6 @@ def _fix_for(type_token: str) -> str:
     if type_token.startswith("azuread:"):
         return "use the object id shown in the Entra admin center"
     return "use the provider's import id for this type (README, 'Adopting existing objects')"
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _document(chosen: list[tuple[CapturedResource, str]],

@@ -164,7 +164,7 @@ def render_junit(failure: Failure) -> str:
 
 
 def render_sarif(failure: Failure, root: Path) -> str:
-    from gate.render_sarif import SARIF_SCHEMA
+    from gate.render_sarif import SARIF_SCHEMA, TOOL_INFORMATION_URI, TOOL_NAME
 
     uri, text = _artifact(failure.stack_file, root)
     results = []
@@ -187,8 +187,8 @@ def render_sarif(failure: Failure, root: Path) -> str:
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {
-                "name": "databricks-ml-entra-gate",
-                "informationUri": "https://www.pulumi.com/docs/iac/crossguard/",
+                "name": TOOL_NAME,
+                "informationUri": TOOL_INFORMATION_URI,
                 "rules": [{
                     "id": failure.rule_id,
                     "shortDescription": {"text": failure.title},

@@ -18,6 +18,9 @@ from gate.escape import sarif as esc
 from gate.locate import line_of
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+# The tool as code scanning names it (policy results and error reports alike).
+TOOL_NAME = "databricks-ml-entra-gate"
+TOOL_INFORMATION_URI = "https://www.pulumi.com/docs/iac/crossguard/"
 LEVELS = {"mandatory": "error", "advisory": "warning", "remediate": "warning", "disabled": "none"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 
@@ -43,9 +46,9 @@ def render_sarif(doc: dict[str, Any], policy: PolicyResult, stack_file: Path, ro
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {
-                "name": "databricks-ml-entra-gate",
+                "name": TOOL_NAME,
                 "semanticVersion": policy.pack_version or "0.0.0",
-                "informationUri": "https://www.pulumi.com/docs/iac/crossguard/",
+                "informationUri": TOOL_INFORMATION_URI,
                 "rules": rules,
             }},
             "automationDetails": {"id": f"databricks-ml-entra/{esc.name(doc['stack'])}/"},

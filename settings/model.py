@@ -328,7 +328,7 @@ _ZONE_ID = re.compile(
 
 def _subnet_id(value: str) -> str:
     match = _SUBNET_ID.match(value)
-    if match is None or not _is_uuid(match["sub"]):
+    if match is None or not is_uuid(match["sub"]):
         raise ValueError(
             "is not the ARM resource id of a subnet; copy it from the subnet's Properties blade, "
             "e.g. /subscriptions/<uuid>/resourceGroups/<rg>/providers/Microsoft.Network/"
@@ -338,7 +338,7 @@ def _subnet_id(value: str) -> str:
 
 def _zone_id(value: str) -> str:
     match = _ZONE_ID.match(value)
-    if match is None or not _is_uuid(match["sub"]):
+    if match is None or not is_uuid(match["sub"]):
         raise ValueError(
             "is not the ARM resource id of a private DNS zone, e.g. /subscriptions/<uuid>/"
             f"resourceGroups/<rg>/providers/Microsoft.Network/privateDnsZones/{PRIVATE_DNS_ZONE}")
@@ -349,7 +349,7 @@ def _zone_id(value: str) -> str:
     return value
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
     try:
         UUID(value)
     except ValueError:
