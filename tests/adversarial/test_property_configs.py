@@ -145,7 +145,9 @@ def configs(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         if not paths:
             break
         path = draw(st.sampled_from(paths))
-        _replace(config, path, draw(values), draw(st.booleans()))
+        # A copy: sampled values (WEIRD) are shared objects, and a later replacement inside
+        # one must not change what the next example draws (hypothesis: FlakyStrategyDefinition).
+        _replace(config, path, copy.deepcopy(draw(values)), draw(st.booleans()))
     return stack, config
 
 
