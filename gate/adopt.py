@@ -31,13 +31,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import yaml
-
 from gate.capture import Plan
 from gate.model import CapturedResource
 from settings import Settings
 from settings.errors import Problem, SettingsError
 from settings.model import is_uuid
+from settings.yaml12 import YamlRefused, read_document
 
 _ARM_ID = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
                      r"(?:/providers/(?P<ns>[^/]+)/(?P<rest>.+))?$", re.I)
@@ -68,14 +67,16 @@ _NOT_IMPORTABLE = {
 def read_ids(path: Path) -> dict[str, str]:
     source = str(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # The stack files' reader: YAML 1.2, duplicate keys and hostile files refused.
+        doc = read_document(path)
     except FileNotFoundError:
         raise SettingsError([Problem(source, "ids file not found",
                                      "write a YAML map `<resource name>: <existing id>`")],
                             source) from None
-    except yaml.YAMLError as exc:
-        raise SettingsError([Problem(source, f"is not valid YAML/JSON: {exc}",
-                                     "fix the syntax")], source) from None
+    except (YamlRefused, OSError) as exc:
+        raise SettingsError([Problem(source, f"cannot be read as YAML/JSON: {exc}",
+                                     "write a plain UTF-8 YAML map `<resource name>: <id>`")],
+                            source) from None
     if not isinstance(doc, dict) or not doc:
         raise SettingsError([Problem(source, "is not a non-empty map of resource names to ids",
                                      "write `<resource name>: <existing id>` per line")], source)

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent import futures
 from contextlib import ExitStack
@@ -189,7 +190,7 @@ def _close_live_sessions() -> None:
         session.close()
 
 
-class PackProcess:
+class PackProcess(ABC):
     """The pack's process, its pipes, its Engine server and the session's deadline.
 
     The base of :class:`gate.pack_session.PolicyPackSession`, which sets these attributes in its
@@ -247,9 +248,9 @@ class PackProcess:
             self.close()
             raise
 
+    @abstractmethod
     def _open(self) -> None:
         """The protocol's opening exchange, once connected (the session's)."""
-        raise NotImplementedError
 
     def close(self) -> None:
         """Terminate the pack (SIGTERM to its group, then SIGKILL) and release everything."""

@@ -37,6 +37,7 @@ from gate.access import BUILTIN_ADMINS, AccessReport
 from gate.diff import Change, diff_rights, rights_of
 from settings import Settings
 from settings.errors import Problem, SettingsError
+from settings.yaml12 import YamlRefused, read_text
 
 PERMISSIONS_COMMAND = "databricks permissions get registered-models <registered model id> -o json"
 GRANTS_COMMAND = "databricks grants get function <catalog>.<schema>.<model> -o json"
@@ -45,13 +46,17 @@ GRANTS_COMMAND = "databricks grants get function <catalog>.<schema>.<model> -o j
 def read_snapshot(path: Path) -> dict[str, Any]:
     source = str(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_text(path))  # regular UTF-8 file only (FIFOs, devices refused)
     except FileNotFoundError:
         raise SettingsError([Problem(source, "snapshot file not found",
                                      "write it as README.md, 'Adopting existing objects' shows")],
                             source) from None
     except json.JSONDecodeError as exc:
         raise SettingsError([Problem(source, f"is not JSON ({exc})", "")], source) from None
+    except (YamlRefused, OSError) as exc:
+        raise SettingsError([Problem(source, f"cannot be read: {exc}",
+                                     "save the command's JSON output as a UTF-8 file")],
+                            source) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("models"), dict) or not doc["models"]:
         raise SettingsError([Problem(f"{source}: models", "is missing or empty",
                                      "map each model key to the CLI's JSON for that model")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,17 @@ def test_ids_file_must_be_a_map(tmp_path: Path) -> None:
     code = main(["import", "prod", "--ids", str(bad)], stdout=io.StringIO(),
                 stderr=io.StringIO())
     assert code == 2
+
+
+def test_ids_file_is_read_like_a_stack_file(tmp_path: Path) -> None:
+    """Duplicate keys (the second id would win silently) and special files: exit 2, no hang."""
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("workspace-rg: /subscriptions/a\nworkspace-rg: /subscriptions/b\n")
+    err = io.StringIO()
+    assert main(["import", "prod", "--ids", str(dup)], stdout=io.StringIO(), stderr=err) == 2
+    assert "dup.yaml" in err.getvalue() and "duplicate" in err.getvalue().lower()
+    fifo = tmp_path / "ids.fifo"
+    os.mkfifo(fifo)
+    err = io.StringIO()
+    assert main(["import", "prod", "--ids", str(fifo)], stdout=io.StringIO(), stderr=err) == 2
+    assert "ids.fifo" in err.getvalue()

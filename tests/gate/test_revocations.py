@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,16 @@ def test_bad_snapshots_exit_2_naming_the_place(tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text("{not json")
     assert main(["revocations", "prod", "--live", str(tmp_path / "x.json"), "-q"],
                 stdout=io.StringIO(), stderr=io.StringIO()) == 2
+
+
+def test_a_snapshot_that_is_not_a_regular_utf8_file_is_exit_2(tmp_path: Path) -> None:
+    fifo = tmp_path / "live.fifo"
+    os.mkfifo(fifo)
+    err = io.StringIO()
+    assert main(["revocations", "prod", "--live", str(fifo), "-q"], stdout=io.StringIO(),
+                stderr=err) == 2
+    assert "live.fifo" in err.getvalue()
+    latin = tmp_path / "latin.json"
+    latin.write_bytes('{"models": {"caf\xe9": {}}}'.encode("latin-1"))
+    assert main(["revocations", "prod", "--live", str(latin), "-q"], stdout=io.StringIO(),
+                stderr=io.StringIO()) == 2
