@@ -56,7 +56,8 @@ def memory(stack_file: Path) -> dict[str, float]:
     from gate.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    code = main(["prod", "--stack-file", str(stack_file), "--format", "json", "--quiet"],
+    code = main([_stack_of(stack_file), "--stack-file", str(stack_file), "--format", "json",
+                 "--quiet"],
                 stdout=out, stderr=err)
     if code not in (0, 1):
         raise SystemExit(err.getvalue())
@@ -66,12 +67,18 @@ def memory(stack_file: Path) -> dict[str, float]:
             "resources": len(json.loads(out.getvalue())["resources"])}
 
 
+def _stack_of(stack_file: Path) -> str:
+    """The stack of a ``Pulumi.<stack>.yaml`` file (its environment comes from stacks.json)."""
+    return stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+
+
 def dump(stack_file: Path, target: Path) -> dict[str, float]:
     from gate.capture import capture, config_for_runtime
     from settings.load import read_stack_file
 
-    _, raw = read_stack_file(stack_file, "prod")
-    plan = capture("prod", raw)
+    stack = _stack_of(stack_file)
+    _, raw = read_stack_file(stack_file, stack)
+    plan = capture(stack, raw)
     # The SDK modules whose code ran: azure-native registers hundreds of submodules lazily
     # (importlib.util.LazyLoader) and only executes those the program touches; a lazy module
     # still waiting is not a plain module yet.
