@@ -7,6 +7,7 @@ from components.azure_databricks_app import AzureDatabricksAppArgs, AzureDatabri
 from components.client_app import ClientAppArgs, ClientApplication
 from components.conditional_access import ConditionalAccessArgs, ConditionalAccessPolicies
 from components.entra_identity import EntraIdentity, EntraIdentityArgs
+from components.entries import ConfigEntries
 from components.governance import Governance, GovernanceArgs
 from components.groups import EntraGroups, GroupsArgs
 from components.key_vault import SecretVaults, SecretVaultsArgs
@@ -21,24 +22,30 @@ from settings import load_from_pulumi
 settings = load_from_pulumi()
 azure = providers.azure(settings)
 entra = providers.entra(settings)
+# One component per groups/servicePrincipals/models entry: what is declared for it goes under it.
+entries = ConfigEntries.from_settings(
+    settings, opts=pulumi.ResourceOptions(providers=[azure, entra]))
 
 workspace = DatabricksWorkspace(
     "workspace", WorkspaceArgs.from_settings(settings, hub_provider=providers.azure_hub(settings)),
     opts=pulumi.ResourceOptions(providers=[azure]))
 groups = EntraGroups(
-    "groups", GroupsArgs.from_settings(settings), opts=pulumi.ResourceOptions(providers=[entra]))
+    "groups", GroupsArgs.from_settings(settings, entries=entries.groups),
+    opts=pulumi.ResourceOptions(providers=[entra]))
 vaults = SecretVaults(
     "secret-vaults",
     SecretVaultsArgs.from_settings(
         settings, workspace_resource_group_name=workspace.resource_group_name),
     opts=pulumi.ResourceOptions(providers=[azure]))
 identity = EntraIdentity(
-    "identity", EntraIdentityArgs.from_settings(settings, vault_targets=vaults.targets),
+    "identity", EntraIdentityArgs.from_settings(settings, vault_targets=vaults.targets,
+                                                entries=entries.service_principals),
     opts=pulumi.ResourceOptions(providers=[entra, azure]))
 managed = ManagedIdentities(
     "managed-identities",
     ManagedIdentitiesArgs.from_settings(
-        settings, resource_group_name=workspace.resource_group_name),
+        settings, resource_group_name=workspace.resource_group_name,
+        entries=entries.service_principals),
     opts=pulumi.ResourceOptions(providers=[azure]))
 azure_databricks_app = AzureDatabricksEnterpriseApp(
     "azure-databricks-app",
@@ -72,7 +79,8 @@ access = WorkspaceAccess(
         settings, workspace_id=workspace.workspace_id, group_object_ids=groups.object_ids,
         client_ids={**identity.client_ids, **managed.client_ids},
         account_provider=account_provider, workspace_provider=workspace_provider,
-        entra_provider=entra, sp_object_ids={**identity.object_ids, **managed.principal_ids}),
+        entra_provider=entra, sp_object_ids={**identity.object_ids, **managed.principal_ids},
+        entries=entries),
     opts=pulumi.ResourceOptions(depends_on=[workspace]))
 metastore = (MetastoreAttachment(
     "unity-catalog",
@@ -85,7 +93,8 @@ models = ModelAccess(
     "model-access",
     ModelAccessArgs.from_settings(settings, principals=access.principals,
                                   workspace_provider=workspace_provider,
-                                  unity_catalog_ready=tuple(metastore.ready) if metastore else ()),
+                                  unity_catalog_ready=tuple(metastore.ready) if metastore else (),
+                                  entries=entries),
     opts=pulumi.ResourceOptions(depends_on=[access]))
 
 pulumi.export("tenantId", settings.tenant_id)

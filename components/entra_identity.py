@@ -20,6 +20,7 @@ vault.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Optional
@@ -29,7 +30,8 @@ import pulumi_azuread as azuread
 from pulumi_azure_native import keyvault
 
 from components import rotation
-from components._base import child, type_token
+from components._base import type_token
+from components.entries import entry_child
 from components.key_vault import VaultTarget
 from settings import Settings
 from settings.model import Federation, Rotation, ServicePrincipal
@@ -57,15 +59,18 @@ class EntraIdentityArgs:
     tags: dict[str, str] = field(default_factory=dict)  # for the Azure resources (Key Vault)
     # kind secret: where each identity's current password goes (components.key_vault).
     vault_targets: dict[str, VaultTarget] = field(default_factory=dict)
+    # The config:ServicePrincipal entry each identity's resources go under (components.entries).
+    entries: Mapping[str, pulumi.Resource] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, s: Settings, *, now: Optional[datetime] = None,
-                      vault_targets: Optional[dict[str, VaultTarget]] = None
+                      vault_targets: Optional[dict[str, VaultTarget]] = None,
+                      entries: Optional[Mapping[str, pulumi.Resource]] = None
                       ) -> EntraIdentityArgs:
         sps = {k: sp for k, sp in s.service_principals.items() if sp.kind != "managed-identity"}
         return cls(service_principals=sps, tenant_id=s.tenant_id,
                    protect=s.protect_critical, now=now or _utc_now(), tags=dict(s.all_tags),
-                   vault_targets=dict(vault_targets or {}))
+                   vault_targets=dict(vault_targets or {}), entries=dict(entries or {}))
 
 
 def github_subject(federation: Federation) -> str:
@@ -105,6 +110,9 @@ class EntraIdentity(pulumi.ComponentResource):
             "objectIds": self.object_ids,
         })
 
+    def _child(self, key: str, protect: bool = False) -> pulumi.ResourceOptions:
+        return entry_child(self, self._args.entries.get(key), protect=protect)
+
     # --- automation identities --------------------------------------------------------------
 
     def _automation_identity(self, key: str, spec: ServicePrincipal
@@ -116,14 +124,14 @@ class EntraIdentity(pulumi.ComponentResource):
             description=spec.purpose,
             sign_in_audience="AzureADMyOrg",
             owners=owners,
-            opts=child(self, protect=self._args.protect),
+            opts=self._child(key, protect=self._args.protect),
         )
         sp = azuread.ServicePrincipal(
             f"{self._name}-sp-{key}",
             client_id=app.client_id,
             description=spec.purpose,
             owners=owners,
-            opts=child(self, protect=self._args.protect),
+            opts=self._child(key, protect=self._args.protect),
         )
         if spec.kind == "federated":
             self._federated_credential(key, spec, app)
@@ -150,7 +158,7 @@ class EntraIdentity(pulumi.ComponentResource):
             issuer=federation.issuer,
             subject=github_subject(federation),
             audiences=[federation.audience],
-            opts=child(self),
+            opts=self._child(key),
         )
 
     def _rotated_passwords(self, key: str, spec: ServicePrincipal,
@@ -166,7 +174,7 @@ class EntraIdentity(pulumi.ComponentResource):
                 display_name=f"rotation slot {slot.slot}, epoch {slot.key}",
                 end_date=slot.end_date,
                 rotate_when_changed={"epoch": str(slot.key)},
-                opts=child(self),
+                opts=self._child(key),
             )
             for slot in plan.slots}
         target = self._args.vault_targets.get(key)
@@ -190,5 +198,5 @@ class EntraIdentity(pulumi.ComponentResource):
                 attributes=keyvault.SecretAttributesArgs(
                     enabled=True, expires=int(slot.ends.timestamp())),
             ),
-            opts=child(self),
+            opts=self._child(key),
         )

@@ -9,27 +9,32 @@ the member's object id so that reordering the list replaces nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
 import pulumi_azuread as azuread
 
-from components._base import child, type_token
+from components._base import type_token
+from components.entries import entry_child
 from settings import Settings
 from settings.model import Group
 
 
 @dataclass(frozen=True)
 class GroupsArgs:
-    """Inputs of :class:`EntraGroups`: the groups by config key, and ``protect_critical``."""
+    """Inputs of :class:`EntraGroups`: the groups by config key, ``protect_critical``, and the
+    config entries (:mod:`components.entries`) their resources are declared under."""
 
     groups: dict[str, Group]
     protect: bool
+    entries: Mapping[str, pulumi.Resource] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, s: Settings) -> GroupsArgs:
-        return cls(groups=dict(s.groups), protect=s.protect_critical)
+    def from_settings(cls, s: Settings,
+                      entries: Optional[Mapping[str, pulumi.Resource]] = None) -> GroupsArgs:
+        return cls(groups=dict(s.groups), protect=s.protect_critical, entries=dict(entries or {}))
 
 
 def unique_members(group: Group) -> list[str]:
@@ -38,18 +43,20 @@ def unique_members(group: Group) -> list[str]:
 
 
 class EntraGroups(pulumi.ComponentResource):
-    """One security group per config key; ``object_ids`` maps each key to its object id."""
+    """One security group per config key, each under its ``config:Group`` entry (when given);
+    ``object_ids`` maps each key to its object id."""
 
     object_ids: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: GroupsArgs,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__(type_token("groups", "EntraGroups"), name, None, opts)
-        self.object_ids = {key: self._group(name, key, spec, args.protect)
+        self.object_ids = {key: self._group(name, key, spec, args.protect, args.entries.get(key))
                            for key, spec in args.groups.items()}
         self.register_outputs({"objectIds": self.object_ids})
 
-    def _group(self, name: str, key: str, spec: Group, protect: bool) -> pulumi.Output[str]:
+    def _group(self, name: str, key: str, spec: Group, protect: bool,
+               entry: Optional[pulumi.Resource]) -> pulumi.Output[str]:
         group = azuread.Group(
             f"{name}-{key}",
             display_name=spec.display_name,
@@ -58,13 +65,13 @@ class EntraGroups(pulumi.ComponentResource):
             security_enabled=True,
             mail_enabled=False,
             prevent_duplicate_names=True,
-            opts=child(self, protect=protect),
+            opts=entry_child(self, entry, protect=protect),
         )
         for member in unique_members(spec):
             azuread.GroupMember(
                 f"{name}-{key}-member-{member}",
                 group_object_id=group.object_id,
                 member_object_id=member,
-                opts=child(self),
+                opts=entry_child(self, entry),
             )
         return group.object_id

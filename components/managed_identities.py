@@ -19,13 +19,15 @@ of an identity are created one after another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
 import pulumi_azure_native.managedidentity as managedidentity
 
-from components._base import child, type_token
+from components._base import type_token
+from components.entries import entry_child
 from settings import Settings
 from settings.model import IdentityFederatedCredential, ServicePrincipal
 
@@ -42,13 +44,16 @@ class ManagedIdentitiesArgs:
     resource_group_name: pulumi.Input[str]
     location: str
     tags: dict[str, str]
+    # The config:ServicePrincipal entry each identity's resources go under (components.entries).
+    entries: Mapping[str, pulumi.Resource] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, s: Settings, *,
-                      resource_group_name: pulumi.Input[str]) -> ManagedIdentitiesArgs:
+    def from_settings(cls, s: Settings, *, resource_group_name: pulumi.Input[str],
+                      entries: Optional[Mapping[str, pulumi.Resource]] = None
+                      ) -> ManagedIdentitiesArgs:
         ids = {k: sp for k, sp in s.service_principals.items() if sp.kind == "managed-identity"}
         return cls(identities=ids, resource_group_name=resource_group_name, location=s.location,
-                   tags=s.all_tags)
+                   tags=s.all_tags, entries=dict(entries or {}))
 
 
 class ManagedIdentities(pulumi.ComponentResource):
@@ -78,7 +83,7 @@ class ManagedIdentities(pulumi.ComponentResource):
             resource_group_name=self._args.resource_group_name,
             location=self._args.location,
             tags=identity_tags(self._args.tags, sp),
-            opts=child(self))
+            opts=entry_child(self, self._args.entries.get(key)))
 
     def _federated_credentials(self, key: str, identity: managedidentity.UserAssignedIdentity,
                                credentials: dict[str, IdentityFederatedCredential]) -> None:
@@ -92,7 +97,8 @@ class ManagedIdentities(pulumi.ComponentResource):
                 issuer=fc.issuer,
                 subject=fc.subject,
                 audiences=[fc.audience],
-                opts=child(self, depends_on=[previous] if previous else None))
+                opts=entry_child(self, self._args.entries.get(key),
+                                 depends_on=[previous] if previous else None))
 
 
 def identity_tags(tags: dict[str, str], sp: ServicePrincipal) -> dict[str, str]:

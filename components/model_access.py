@@ -38,13 +38,14 @@ ACLs wait for the Databricks principals, their workspace assignments and entitle
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
 import pulumi
 import pulumi_databricks as databricks
 
-from components._base import child, type_token
+from components._base import type_token
+from components.entries import ConfigEntries, entry_child
 from components.workspace_access import Principal
 from settings import Settings
 from settings.model import Model
@@ -68,13 +69,17 @@ class ModelAccessArgs:
     workspace_provider: databricks.Provider
     # The metastore assignment (and default catalog): every Unity Catalog object waits for it.
     unity_catalog_ready: tuple[pulumi.Resource, ...] = ()
+    # The config entries the models' (and the principals' usage grants') resources go under.
+    entries: ConfigEntries = field(default_factory=ConfigEntries)
 
     @classmethod
     def from_settings(cls, s: Settings, *, principals: dict[str, Principal],
                       workspace_provider: databricks.Provider,
-                      unity_catalog_ready: tuple[pulumi.Resource, ...] = ()) -> ModelAccessArgs:
+                      unity_catalog_ready: tuple[pulumi.Resource, ...] = (),
+                      entries: Optional[ConfigEntries] = None) -> ModelAccessArgs:
         return cls(settings=s, principals=principals, workspace_provider=workspace_provider,
-                   unity_catalog_ready=tuple(unity_catalog_ready))
+                   unity_catalog_ready=tuple(unity_catalog_ready),
+                   entries=entries or ConfigEntries())
 
 
 class ModelAccess(pulumi.ComponentResource):
@@ -106,6 +111,14 @@ class ModelAccess(pulumi.ComponentResource):
         self.manual_steps = self._steps()
         self.register_outputs({"modelIds": self.model_ids, "manualSteps": self.manual_steps})
 
+    def _model_child(self, key: str, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for a resource of model ``key``: under its config entry, when given."""
+        return entry_child(self, self._args.entries.models.get(key), **kwargs)
+
+    def _principal_child(self, key: str, **kwargs: Any) -> pulumi.ResourceOptions:
+        """A principal's usage grant belongs to the principal (shared by its models)."""
+        return entry_child(self, self._args.entries.principal(key), **kwargs)
+
     # --- principals --------------------------------------------------------------------
 
     def _principal(self, key: str) -> Principal:
@@ -130,7 +143,7 @@ class ModelAccess(pulumi.ComponentResource):
         provider = self._args.workspace_provider
         registered = databricks.MlflowModel(
             f"{self._prefix}-{key}", name=model.name, description=model.description or None,
-            opts=child(self, protect=self._critical, provider=provider))
+            opts=self._model_child(key, protect=self._critical, provider=provider))
         levels = {k: str(level) for k, level in model.permissions.items()}
         for operator in self._operators():
             levels[operator.key] = WORKSPACE_OPERATOR_LEVEL
@@ -138,7 +151,7 @@ class ModelAccess(pulumi.ComponentResource):
         databricks.Permissions(
             f"{self._prefix}-{key}-acl", registered_model_id=registered.registered_model_id,
             access_controls=controls,
-            opts=child(self, protect=self._critical, provider=provider,
+            opts=self._model_child(key, protect=self._critical, provider=provider,
                        depends_on=[registered, *self._waits_for(sorted(levels))]))
         return registered.registered_model_id
 
@@ -164,7 +177,7 @@ class ModelAccess(pulumi.ComponentResource):
         registered = databricks.RegisteredModel(
             f"{self._prefix}-{key}", catalog_name=catalog, schema_name=schema, name=model.name,
             comment=model.description or None,
-            opts=child(self, protect=self._critical, provider=provider,
+            opts=self._model_child(key, protect=self._critical, provider=provider,
                        depends_on=list(self._args.unity_catalog_ready)))
         full_name = pulumi.Output.concat(catalog, ".", schema, ".", registered.name)
 
@@ -184,7 +197,7 @@ class ModelAccess(pulumi.ComponentResource):
                   for k in sorted(privileges)]
         databricks.Grants(
             f"{self._prefix}-{key}-grants", model=full_name, grants=grants,
-            opts=child(self, protect=self._critical, provider=provider,
+            opts=self._model_child(key, protect=self._critical, provider=provider,
                        depends_on=[registered, *self._args.unity_catalog_ready,
                                    *self._waits_for(sorted(privileges))]))
         return full_name
@@ -205,7 +218,7 @@ class ModelAccess(pulumi.ComponentResource):
                 databricks.Grant(
                     f"{self._prefix}-use-catalog-{catalog}-{k}", catalog=catalog,
                     principal=self._principal(k).acl_name, privileges=[USE_CATALOG],
-                    opts=child(self, protect=self._critical, provider=provider,
+                    opts=self._principal_child(k, protect=self._critical, provider=provider,
                                depends_on=[*self._args.unity_catalog_ready,
                                            *self._waits_for([k])]))
         for (catalog, schema), keys in sorted(self._schema_users.items()):
@@ -214,7 +227,7 @@ class ModelAccess(pulumi.ComponentResource):
                     f"{self._prefix}-use-schema-{catalog}-{schema}-{k}",
                     schema=f"{catalog}.{schema}", principal=self._principal(k).acl_name,
                     privileges=[USE_SCHEMA],
-                    opts=child(self, protect=self._critical, provider=provider,
+                    opts=self._principal_child(k, protect=self._critical, provider=provider,
                                depends_on=[*self._args.unity_catalog_ready,
                                            *self._waits_for([k])]))
 

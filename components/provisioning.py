@@ -23,7 +23,7 @@ Two modes (``provisioning.mode``):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Optional
 
 import pulumi
@@ -31,6 +31,7 @@ import pulumi_azuread as azuread
 import pulumi_databricks as databricks
 
 from components._base import child, type_token
+from components.entries import entry_child
 from components.providers import ACCOUNTS_HOST
 from settings import Settings
 
@@ -75,12 +76,16 @@ class ProvisioningArgs:
     scim_token: Optional[pulumi.Output[str]]
     workspace_provider: databricks.Provider
     entra_provider: Optional[azuread.Provider] = None
+    # The config:Group entry each group's SCIM assignment goes under (components.entries).
+    entries: Mapping[str, pulumi.Resource] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, s: Settings, *, group_object_ids: Mapping[str, pulumi.Input[str]],
                       scim_token: Optional[pulumi.Output[str]],
                       workspace_provider: databricks.Provider,
-                      entra_provider: Optional[azuread.Provider] = None) -> ProvisioningArgs:
+                      entra_provider: Optional[azuread.Provider] = None,
+                      entries: Optional[Mapping[str, pulumi.Resource]] = None
+                      ) -> ProvisioningArgs:
         unmapped = sorted(set(group_object_ids) - set(s.mapped_groups))
         if unmapped:
             raise ValueError(f"provisioning may only reach mapped groups; got {unmapped}")
@@ -89,7 +94,7 @@ class ProvisioningArgs:
                    group_object_ids=dict(group_object_ids),
                    scim_service_principal_object_id=s.provisioning.scim_service_principal_object_id,
                    scim_token=scim_token, workspace_provider=workspace_provider,
-                   entra_provider=entra_provider)
+                   entra_provider=entra_provider, entries=dict(entries or {}))
 
 
 class Provisioning(pulumi.ComponentResource):
@@ -138,7 +143,8 @@ class Provisioning(pulumi.ComponentResource):
         for key, group_object_id in sorted(args.group_object_ids.items()):
             self.group_assignments[key] = azuread.AppRoleAssignment(
                 f"{name}-scim-{key}", app_role_id=role_id, principal_object_id=group_object_id,
-                resource_object_id=object_id, opts=child(self, provider=entra))
+                resource_object_id=object_id,
+                opts=entry_child(self, args.entries.get(key), provider=entra))
 
     def _scim_endpoint(self, name: str, args: ProvisioningArgs) -> pulumi.Output[str]:
         """The SCIM base address: the account's for account identity mode, else the workspace's."""

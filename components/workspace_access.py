@@ -55,13 +55,14 @@ In both modes:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Optional, TypedDict
+from typing import Any, Literal, Optional, TypedDict
 
 import pulumi
 import pulumi_azuread as azuread
 import pulumi_databricks as databricks
 
 from components._base import child, type_token
+from components.entries import ConfigEntries, entry_child
 from components.provisioning import Provisioning, ProvisioningArgs
 from settings import PROJECT, ROLE_PRESETS, Role, Settings, effective_entitlements
 from settings.model import Group, ServicePrincipal
@@ -129,6 +130,8 @@ class WorkspaceAccessArgs:
     # ServicePrincipal.object_id; a managed identity's principal_id): automatic identity
     # management resolves service principals by them.
     sp_object_ids: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    # The config entries each principal's resources go under (components.entries).
+    entries: ConfigEntries = field(default_factory=ConfigEntries)
 
     @classmethod
     def from_settings(cls, s: Settings, *, workspace_id: pulumi.Input[str],
@@ -137,14 +140,15 @@ class WorkspaceAccessArgs:
                       account_provider: databricks.Provider,
                       workspace_provider: databricks.Provider,
                       entra_provider: Optional[azuread.Provider] = None,
-                      sp_object_ids: Optional[dict[str, pulumi.Output[str]]] = None
-                      ) -> WorkspaceAccessArgs:
+                      sp_object_ids: Optional[dict[str, pulumi.Output[str]]] = None,
+                      entries: Optional[ConfigEntries] = None) -> WorkspaceAccessArgs:
         scim_token = (pulumi.Config(PROJECT).require_secret("scimToken")
                       if s.provisioning.mode == "scim" else None)
         return cls(settings=s, workspace_id=workspace_id, group_object_ids=group_object_ids,
                    client_ids=client_ids, account_provider=account_provider,
                    workspace_provider=workspace_provider, scim_token=scim_token,
-                   entra_provider=entra_provider, sp_object_ids=dict(sp_object_ids or {}))
+                   entra_provider=entra_provider, sp_object_ids=dict(sp_object_ids or {}),
+                   entries=entries or ConfigEntries())
 
 
 class WorkspaceAccess(pulumi.ComponentResource):
@@ -180,7 +184,8 @@ class WorkspaceAccess(pulumi.ComponentResource):
             f"{name}-provisioning",
             ProvisioningArgs.from_settings(
                 s, group_object_ids=mapped_object_ids, scim_token=args.scim_token,
-                workspace_provider=args.workspace_provider, entra_provider=args.entra_provider),
+                workspace_provider=args.workspace_provider, entra_provider=args.entra_provider,
+                entries=args.entries.groups),
             opts=pulumi.ResourceOptions(parent=self))
         self.manual_steps = self.provisioning.manual_steps + self._mode_steps()
         self.identity_paths = {k: p.path for k, p in sorted(self.principals.items())}
@@ -190,6 +195,10 @@ class WorkspaceAccess(pulumi.ComponentResource):
             "identityPaths": self.identity_paths,
             "manualSteps": self.manual_steps,
         })
+
+    def _child(self, key: str, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for a resource of principal ``key``: under its config entry, when given."""
+        return entry_child(self, self._args.entries.principal(key), **kwargs)
 
     # --- groups ------------------------------------------------------------------------
 
@@ -214,14 +223,14 @@ class WorkspaceAccess(pulumi.ComponentResource):
             resource = databricks.Group(
                 f"{self._prefix}-group-{key}", display_name=group.display_name,
                 external_id=object_id, force=True,
-                opts=child(self, protect=self._critical, provider=args.account_provider))
+                opts=self._child(key, protect=self._critical, provider=args.account_provider))
             ready = self._assign(key, group.role, resource.id, group_id=resource.id,
                                  entitlements=entitlements)
         else:
             resource = databricks.Group(
                 f"{self._prefix}-group-{key}", display_name=group.display_name,
                 external_id=object_id, force=True, **entitlements,
-                opts=child(self, protect=self._critical, provider=args.workspace_provider))
+                opts=self._child(key, protect=self._critical, provider=args.workspace_provider))
             ready = ()
         return Principal(key=key, kind="group", acl_name=resource.display_name,
                          is_operator=is_operator, role=group.role,
@@ -258,7 +267,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
             resource = databricks.ServicePrincipal(
                 f"{self._prefix}-sp-{key}", application_id=client_id,
                 display_name=sp.display_name, force=True,
-                opts=child(self, protect=self._critical, provider=args.account_provider,
+                opts=self._child(key, protect=self._critical, provider=args.account_provider,
                            retain_on_delete=is_deployer or None))
             ready = self._assign(key, sp.role, resource.id, service_principal_id=resource.id,
                                  entitlements=entitlements, retain=is_deployer)
@@ -266,7 +275,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
             resource = databricks.ServicePrincipal(
                 f"{self._prefix}-sp-{key}", application_id=client_id,
                 display_name=sp.display_name, force=True, **entitlements,
-                opts=child(self, protect=self._critical, provider=args.workspace_provider,
+                opts=self._child(key, protect=self._critical, provider=args.workspace_provider,
                            retain_on_delete=is_deployer or None))
             ready = self._workspace_admin(key, resource, retain=is_deployer) \
                 if sp.role is Role.ADMIN else ()
@@ -281,7 +290,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
         return (databricks.GroupMember(
             f"{self._prefix}-admins-{key}", group_id=self._system_group(ADMINS_GROUP),
             member_id=member.id,
-            opts=child(self, provider=self._args.workspace_provider,
+            opts=self._child(key, provider=self._args.workspace_provider,
                        retain_on_delete=retain or None)),)
 
     # --- shared ------------------------------------------------------------------------
@@ -295,11 +304,11 @@ class WorkspaceAccess(pulumi.ComponentResource):
         assignment = databricks.MwsPermissionAssignment(
             f"{self._prefix}-assign-{key}", workspace_id=self._workspace_id,
             principal_id=principal_id, permissions=[ROLE_PRESETS[role][0]],
-            opts=child(self, provider=args.account_provider, retain_on_delete=retain or None))
+            opts=self._child(key, provider=args.account_provider, retain_on_delete=retain or None))
         granted = databricks.Entitlements(
             f"{self._prefix}-entitlements-{key}", group_id=group_id,
             service_principal_id=service_principal_id, **entitlements,
-            opts=child(self, provider=args.workspace_provider, depends_on=[assignment]))
+            opts=self._child(key, provider=args.workspace_provider, depends_on=[assignment]))
         return assignment, granted
 
     def _users_baseline(self) -> None:

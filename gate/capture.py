@@ -30,6 +30,7 @@ from pulumi.runtime.config import set_all_config
 
 from gate.mocks import TypeAwareMocks
 from gate.model import STACK_TYPE, UNKNOWN, CapturedResource, Secret
+from gate.urns import alias_specs
 from settings.model import PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +92,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns)
                                    for k, v in request.propertyDependencies.items()},
+            aliases=alias_specs(request),
         ))
         return response
 

@@ -67,3 +67,6 @@ class CapturedResource:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     # the config key that produced this resource (e.g. "groups.ml-engineers"), when known
     source_key: str = ""
+    # its ``aliases`` as sent (earlier identities it takes over): {"urn": ...} or a spec with
+    # name/type/stack/project/parentUrn/noParent; gate.urns.alias_urns resolves them
+    aliases: list[dict[str, Any]] = field(default_factory=list)

@@ -38,7 +38,9 @@ RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 REQUIRED_TAGS = ("owner", "cost-center", "environment", "data-classification")
 STACKS = ("dev", "prod")
 OUR_COMPONENTS = ("databricks-ml-entra:workspace:DatabricksWorkspace",
-                  "databricks-ml-entra:identity:ManagedIdentities")
+                  "databricks-ml-entra:identity:ManagedIdentities",
+                  # managed identities (and Key Vault secrets) sit under their config entry
+                  "databricks-ml-entra:config:ServicePrincipal")
 
 Config = dict[str, Any]
 
@@ -62,7 +64,7 @@ def azure_resources(plan: Plan) -> list[CapturedResource]:
 
 
 def ours(plan: Plan) -> list[CapturedResource]:
-    """The azure-native children of the workspace and managed-identity components."""
+    """The azure-native children of the workspace component and the identities' entries."""
     parents = {r.urn for r in plan.resources if r.type in OUR_COMPONENTS}
     return [r for r in azure_resources(plan) if r.parent in parents]
 

@@ -332,13 +332,18 @@ def test_automatic_identity_management_declares_no_provisioning_resources(plan_d
 
 def test_scim_provisioning_is_scoped_to_exactly_the_mapped_groups(
         plan_scim: Plan, settings_dev: Settings) -> None:
-    provisioning = children_of(plan_scim, PROVISIONING)
-    assignments = [r for r in provisioning if r.type == APP_ROLE_ASSIGNMENT]
+    """One assignment per mapped group, each under that group's config entry."""
+    by_urn = {r.urn: r for r in plan_scim.resources}
+    assignments = [r for r in plan_scim.by_type(APP_ROLE_ASSIGNMENT)
+                   if by_urn[r.parent].type == "databricks-ml-entra:config:Group"]
     assert {a.inputs["resourceObjectId"] for a in assignments} == {SCIM_APP}
-    mapped = {entra_object_id(plan_scim, g.display_name)
-              for g in settings_dev.mapped_groups.values()}
+    assert not [r for r in children_of(plan_scim, PROVISIONING) if r.type == APP_ROLE_ASSIGNMENT]
+    mapped = {entra_object_id(plan_scim, g.display_name): key
+              for key, g in settings_dev.mapped_groups.items()}
     assert assignments
     assert sorted(a.inputs["principalObjectId"] for a in assignments) == sorted(mapped)
+    for a in assignments:
+        assert by_urn[a.parent].name == mapped[a.inputs["principalObjectId"]]
 
 
 def test_scim_connector_uses_the_databricks_template_and_a_secret_token(plan_scim: Plan) -> None:

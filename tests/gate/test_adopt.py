@@ -66,7 +66,9 @@ def test_parents_are_components_created_in_the_same_file_before_children(
     by_name = {e["name"]: e for e in doc["resources"]}
     assert by_name["workspace-rg"]["parent"] == "workspace"
     assert by_name["workspace"]["type"] == "databricks-ml-entra:workspace:DatabricksWorkspace"
-    assert by_name["groups-ml-engineers"]["parent"] == "groups"
+    # a group's resources sit under the component of its config entry, named by its key
+    assert by_name["groups-ml-engineers"]["parent"] == "ml-engineers"
+    assert by_name["ml-engineers"]["type"] == "databricks-ml-entra:config:Group"
 
 
 def test_providers_are_named_by_engine_urns_and_versions_are_pinned(
