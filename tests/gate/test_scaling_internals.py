@@ -1,7 +1,6 @@
 """The gate's linear-time internals give exactly what the straightforward versions gave.
 
-``trace`` looks config keys up among a name's dash-delimited segments instead of matching one
-pattern per key; ``decode_struct`` walks the protobuf instead of going through
+``decode_struct`` walks the protobuf instead of going through
 ``MessageToDict``; a stack file is parsed once, with libyaml when available; a stack config too
 large for one environment variable is split the way the Python SDK reads it back.
 """
@@ -27,21 +26,12 @@ from gate.pack_wire import (
     SPECIAL_SIG_KEY,
     UNKNOWN_STRING_VALUE,
 )
-from gate.trace import _contains_key, _segments
 from settings import SettingsError
 from settings.load import load_yaml, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SIG = SPECIAL_SIG_KEY
 UNKNOWN_WIRE = UNKNOWN_STRING_VALUE
-
-
-def test_segments_hold_exactly_the_keys_contains_key_finds() -> None:
-    rnd = random.Random(5)
-    for _ in range(20_000):
-        name = "".join(rnd.choice("ab-") for _ in range(rnd.randint(0, 8)))
-        key = "".join(rnd.choice("ab-") for _ in range(rnd.randint(1, 4)))
-        assert (key in _segments(name)) == _contains_key(name, key), (name, key)
 
 
 def _reference(struct: struct_pb2.Struct) -> Any:
