@@ -55,7 +55,7 @@ _WORKSPACE_SERVICES = {"network": "network", "privatedns": "network",
                        "databricks": "workspace", "resources": "workspace"}
 
 
-# what the workspace component's network.hub children are named after (components/private_network.py)
+# the name parts of the workspace component's network.hub children (components/private_network.py)
 _HUB_PARTS = ("hub", "pe-hub", "peering")
 
 
