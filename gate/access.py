@@ -7,17 +7,16 @@ a Mermaid graph, CSV, JSON.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from gate.access_paths import AccessPath, build_access_paths, render_access_paths_markdown
+from gate.access_formats import render_access_markdown, render_csv
+from gate.access_paths import AccessPath, build_access_paths
 from gate.capture import Plan
-from gate.escape import jsondoc, mermaid, spreadsheet
-from gate.escape import markdown as md
+from gate.escape import jsondoc
 from gate.model import CapturedResource
+from gate.trace import entry_key, trace
 from settings import Settings
 from settings.model import PROJECT
 from settings.wellknown import AZURE_DATABRICKS_APP_ID
@@ -113,79 +112,100 @@ def _ns(path: str) -> str:
     return f"{PROJECT}:{path}"
 
 
+def principal_of(r: CapturedResource) -> str:
+    """The group or service principal key whose config entry declared ``r`` ("" if none)."""
+    return entry_key(r, "groups") or entry_key(r, "servicePrincipals")
+
+
+@dataclass
+class _Identities:
+    """How the plan names each principal, by config key (read from the resources' entries)."""
+
+    entra_group_ids: dict[str, str] = field(default_factory=dict)  # key -> Entra object id
+    acl_to_key: dict[str, str] = field(default_factory=dict)  # ACL name -> principal key
+    app_to_key: dict[str, str] = field(default_factory=dict)  # application id -> SP key
+    client_to_key: dict[str, str] = field(default_factory=dict)  # client id -> SP key
+
+
+def _identities(plan: Plan, by_type: dict[str, list[CapturedResource]]) -> _Identities:
+    """ACL entries name a group by its Databricks display name and a service principal by its
+    application id: the names the plan's own Databricks principals carry, under their entries.
+    Automatic identity management declares no Databricks principal: the account lookup of a
+    group is keyed by its Entra object id, that of a service principal returns its client id."""
+    ids = _Identities()
+    for r in by_type[GROUP]:
+        key = entry_key(r, "groups")
+        if key:
+            ids.entra_group_ids[key] = str(r.outputs.get("objectId", ""))
+    for r in by_type[DBX_GROUP]:
+        key = entry_key(r, "groups")
+        if key:
+            ids.acl_to_key[str(r.outputs.get("displayName", r.inputs.get("displayName", "")))] = key
+    for r in by_type[DBX_SP]:
+        key = entry_key(r, "servicePrincipals")
+        if key:
+            ids.app_to_key[str(r.inputs.get("applicationId", ""))] = key
+    ids.client_to_key = {str(v): k for k, v in
+                         (plan.outputs.get("servicePrincipalApplicationIds") or {}).items()}
+    group_of_oid = {oid: k for k, oid in ids.entra_group_ids.items()}
+    for lookup in plan.lookups:
+        result = lookup.get("result") or {}
+        if lookup["token"] == EXTERNAL_GROUP_LOOKUP:
+            oid = str((lookup.get("args") or {}).get("name", "")).rpartition("/")[2]
+            key = group_of_oid.get(oid, "")
+            if key:
+                ids.acl_to_key[str(result.get("displayName", ""))] = key
+        elif lookup["token"] == EXTERNAL_SP_LOOKUP:
+            app = str(result.get("applicationId", ""))
+            if app in ids.client_to_key:
+                ids.app_to_key[app] = ids.client_to_key[app]
+    ids.acl_to_key.update(ids.app_to_key)
+    return ids
+
+
 def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
+    """The review of ``plan`` (traced here: every key is read from the resources' entries)."""
+    trace(plan.resources, settings)
     res = plan.resources
     by_type: dict[str, list[CapturedResource]] = defaultdict(list)
     for r in res:
         by_type[r.type].append(r)
 
-    group_key_by_name = {g.display_name.casefold(): k for k, g in settings.groups.items()}
-    entra_ids = {
-        r.inputs.get("displayName", ""): str(r.outputs.get("objectId", "")) for r in by_type[GROUP]
-    }
-    # databricks id -> principal key, and application id -> service principal key
-    dbx_id_to_key: dict[str, str] = {}
-    app_to_key: dict[str, str] = {}
-    for r in by_type[DBX_GROUP]:
-        key = group_key_by_name.get(str(r.inputs.get("displayName", "")).casefold())
-        if key:
-            dbx_id_to_key[r.id] = key
-    sp_keys_by_name = {
-        sp.display_name.casefold(): k for k, sp in settings.service_principals.items()
-    }
-    for r in by_type[DBX_SP]:
-        key = sp_keys_by_name.get(str(r.inputs.get("displayName", "")).casefold())
-        if key:
-            dbx_id_to_key[r.id] = key
-            app_to_key[str(r.inputs.get("applicationId", ""))] = key
-    # Automatic identity management: no Databricks group or service principal resource; the
-    # account's external-principal lookups return the Databricks id (internalId).
-    client_to_key = {str(v): k for k, v in
-                     (plan.outputs.get("servicePrincipalApplicationIds") or {}).items()}
-    for lookup in plan.lookups:
-        result = lookup.get("result") or {}
-        internal = str(result.get("internalId", ""))
-        if lookup["token"] == EXTERNAL_GROUP_LOOKUP:
-            key = group_key_by_name.get(str(result.get("displayName", "")).casefold())
-        elif lookup["token"] == EXTERNAL_SP_LOOKUP:
-            key = client_to_key.get(str(result.get("applicationId", "")))
-            if key:
-                app_to_key[str(result.get("applicationId", ""))] = key
-        else:
-            continue
-        if key and internal:
-            dbx_id_to_key[internal] = key
+    ids = _identities(plan, by_type)
+    entra_ids = ids.entra_group_ids
+    app_to_key = ids.app_to_key
+    client_to_key = ids.client_to_key
     paths: dict[str, str] = {str(k): str(v) for k, v in
                              (plan.outputs.get("identityPaths") or {}).items()}
 
+    # Workspace assignment, entitlements and (workspace identity mode) admins membership: each
+    # sits under its principal's config entry, which names the key.
     permission: dict[str, list[str]] = defaultdict(list)
     for token in ASSIGN:
         for r in by_type[token]:
-            key = dbx_id_to_key.get(str(r.inputs.get("principalId", "")))
+            key = principal_of(r)
             if key:
                 permission[key] = sorted(
                     set(permission[key]) | set(r.inputs.get("permissions", []))
                 )
     entitlements: dict[str, dict[str, bool]] = {}
     for r in by_type[ENTITLEMENTS]:
-        key = dbx_id_to_key.get(
-            str(r.inputs.get("groupId") or r.inputs.get("servicePrincipalId") or "")
-        )
+        key = principal_of(r)
         if key:
             entitlements[key] = {w: bool(r.inputs.get(w, False)) for w in ENTITLEMENT_WIRE}
     for r in by_type[DBX_GROUP]:  # workspace identity mode: entitlements on the group itself
-        key = dbx_id_to_key.get(r.id)
+        key = principal_of(r)
         if key and key not in entitlements and any(w in r.inputs for w in ENTITLEMENT_WIRE):
             entitlements[key] = {w: bool(r.inputs.get(w, False)) for w in ENTITLEMENT_WIRE}
-    for r in by_type[GROUP_MEMBER]:  # workspace mode: admin groups join the built-in admins
-        key = dbx_id_to_key.get(str(r.inputs.get("memberId", "")))
+    for r in by_type[GROUP_MEMBER]:  # workspace mode: admin principals join the built-in admins
+        key = principal_of(r)
         if key:
             permission[key] = sorted(set(permission[key]) | {"ADMIN"})
 
     def principal_key(acl_name: str) -> str:
         if acl_name == BUILTIN_ADMINS:
             return BUILTIN_ADMINS
-        return group_key_by_name.get(acl_name.casefold()) or app_to_key.get(acl_name, acl_name)
+        return ids.acl_to_key.get(acl_name, acl_name)
 
     rights: dict[str, list[ModelRight]] = defaultdict(list)
     model_of_resource = {r.urn: _model_key(r, settings) for r in res}
@@ -244,7 +264,7 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
 
     principals: list[PrincipalAccess] = []
     for key, g in settings.groups.items():
-        oid = entra_ids.get(g.display_name, "")
+        oid = entra_ids.get(key, "")
         covered = [
             p["name"]
             for p in policies
@@ -309,7 +329,7 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
             identifier=extra.object_id, role="(not mapped to Databricks)",
             workspace_permission=[], entitlements={},
             granted_by=_ns(f"azureDatabricksApp.additionalAssignments.{key}")))
-    required = _sign_in(principals, by_type, entra_ids, settings)
+    required = _sign_in(principals, by_type, _object_ids(by_type, entra_ids, settings))
     return AccessReport(
         stack=plan.stack,
         environment=settings.environment.value,
@@ -324,22 +344,17 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
 
 def _object_ids(by_type: dict[str, list[CapturedResource]], entra_ids: dict[str, str],
                 settings: Settings) -> dict[str, str]:
-    """Entra object id -> principal key, from the plan (what the stack really assigns)."""
-    out = {oid: k for k, g in settings.groups.items()
-           if (oid := entra_ids.get(g.display_name, ""))}
-    app_client = {str(a.inputs.get("displayName", "")): str(a.outputs.get("clientId", ""))
-                  for a in by_type[AAD_APP]}
-    sp_object = {str(sp.inputs.get("clientId", "")): str(sp.outputs.get("objectId", sp.id))
-                 for sp in by_type[AAD_SP]}
-    mi_object = {str(mi.inputs.get("resourceName", "")): str(mi.outputs.get("principalId", ""))
-                 for mi in by_type[UAMI]}
-    for k, sp in settings.service_principals.items():
-        if sp.kind == "managed-identity":
-            oid = mi_object.get(sp.display_name, "")
-        else:
-            oid = sp_object.get(app_client.get(sp.display_name, ""), "")
-        if oid:
-            out[oid] = k
+    """Entra object id -> principal key, from the plan (what the stack really assigns): each
+    group, service principal and managed identity under its config entry."""
+    out = {oid: k for k, oid in entra_ids.items()}
+    for sp in by_type[AAD_SP]:
+        key = entry_key(sp, "servicePrincipals")
+        if key:
+            out[str(sp.outputs.get("objectId", sp.id))] = key
+    for mi in by_type[UAMI]:
+        key = entry_key(mi, "servicePrincipals")
+        if key:
+            out[str(mi.outputs.get("principalId", ""))] = key
     for i, oid in enumerate(settings.conditional_access.break_glass_group_object_ids):
         out[oid] = f"break-glass-{i + 1}"
     for k, extra in settings.azure_databricks_app.additional_assignments.items():
@@ -348,7 +363,7 @@ def _object_ids(by_type: dict[str, list[CapturedResource]], entra_ids: dict[str,
 
 
 def _sign_in(principals: list[PrincipalAccess], by_type: dict[str, list[CapturedResource]],
-             entra_ids: dict[str, str], settings: Settings) -> bool:
+             owners: dict[str, str]) -> bool:
     """Fill can_sign_in / sign_in_via from the adopted enterprise app and its assignments.
 
     Returns whether the Azure Databricks enterprise app requires assignment in this plan.
@@ -357,7 +372,6 @@ def _sign_in(principals: list[PrincipalAccess], by_type: dict[str, list[Captured
                if str(sp.inputs.get("clientId", "")).lower() == AZURE_DATABRICKS_APP_ID]
     required = any(sp.inputs.get("appRoleAssignmentRequired") is True for sp in adopted)
     targets = {str(sp.outputs.get("objectId", sp.id)) for sp in adopted}
-    owners = _object_ids(by_type, entra_ids, settings)
     assigned: dict[str, str] = {}
     for a in by_type[APP_ROLE_ASSIGNMENT]:
         if str(a.inputs.get("resourceObjectId", "")) in targets:
@@ -405,179 +419,11 @@ def _sorted(rights: list[ModelRight]) -> list[ModelRight]:
     return sorted(rights, key=lambda m: m.model)
 
 
-# --- rendering -----------------------------------------------------------------------------
-
-
 def render_access_report(settings: Settings, plan: Plan, fmt: str) -> str:
+    """The review in ``fmt``: ``json``, ``csv`` or (anything else) Markdown."""
     report = build_access_report(settings, plan)
     if fmt == "json":
         return jsondoc.dumps(report.to_json(), indent=2) + "\n"
     if fmt == "csv":
         return render_csv(report)
     return render_access_markdown(report)
-
-
-CSV_COLUMNS = (
-    "principal",
-    "kind",
-    "path",
-    "display_name",
-    "identifier",
-    "role",
-    "workspace_permission",
-    "entitlements",
-    "conditional_access",
-    "can_sign_in",
-    "sign_in_via",
-    "model",
-    "registry",
-    "model_name",
-    "access",
-    "production_rights",
-    "granted_by",
-)
-
-
-class _SafeWriter:
-    """A CSV writer whose every cell goes through :func:`gate.escape.spreadsheet.cell`."""
-
-    def __init__(self, buf: io.StringIO) -> None:
-        self._w = csv.writer(buf, lineterminator="\n")
-
-    def writerow(self, row: Any) -> None:
-        self._w.writerow([spreadsheet.cell(v) for v in row])
-
-
-def render_csv(report: AccessReport) -> str:
-    buf = io.StringIO()
-    w = _SafeWriter(buf)
-    w.writerow(CSV_COLUMNS)
-    for p in report.principals:
-        ents = ";".join(k for k, v in sorted(p.entitlements.items()) if v)
-        base = [
-            p.key,
-            p.kind,
-            p.path,
-            p.display_name,
-            p.identifier,
-            p.role,
-            ";".join(p.workspace_permission),
-            ents,
-            ";".join(p.conditional_access),
-            p.can_sign_in,
-            p.sign_in_via,
-        ]
-        if not p.models:
-            w.writerow([*base, "", "", "", "", "", p.granted_by])
-        for m in p.models:
-            w.writerow(
-                [
-                    *base,
-                    m.model,
-                    m.registry,
-                    m.full_name,
-                    ";".join(m.access),
-                    "yes" if m.production else "no",
-                    m.granted_by,
-                ]
-            )
-    return buf.getvalue()
-
-
-def render_access_markdown(report: AccessReport) -> str:
-    lines = [
-        f"# Access review: {md.code(report.stack)} ({md.text(report.environment)})",
-        "",
-        f"Workspace {md.code(report.workspace)}. Every right below is what the stack declares; "
-        "'granted by' names the config key (or the operator rule) that produced it.",
-        "",
-    ]
-    # Mermaid: node ids are numbered, never built from names; every label is quoted and escaped.
-    lines += ["## Graph", "", "```mermaid", "graph LR",
-              f"  ws[({mermaid.label(report.workspace)})]"]
-    model_ids: dict[str, str] = {}
-    model_names: dict[str, str] = {}
-    for i, p in enumerate(report.principals):
-        pid = mermaid.node_id("p", i)
-        lines.append(f"  {pid}[{mermaid.label(p.display_name, f'{p.kind}, {p.role}')}]")
-        if p.workspace_permission:
-            lines.append(f"  {pid} -->|{mermaid.label('/'.join(p.workspace_permission))}| ws")
-        for m in p.models:
-            mid = model_ids.setdefault(m.model, mermaid.node_id("m", len(model_ids)))
-            model_names[mid] = m.full_name
-            style = "==>" if m.production else "-.->"
-            lines.append(f"  {pid} {style}|{mermaid.label(', '.join(m.access))}| {mid}")
-    for mid, name in sorted(model_names.items(), key=lambda kv: int(kv[0][1:])):
-        lines.append(f"  {mid}[[{mermaid.label(name)}]]")
-        lines.append(f"  ws --- {mid}")
-    lines += [
-        "```",
-        "",
-        "Thick arrows are production rights (CAN_MANAGE_PRODUCTION_VERSIONS, "
-        "CAN_MANAGE, MANAGE, ALL_PRIVILEGES).",
-        "",
-        "## Principals",
-        "",
-        "| principal | kind | path into Databricks | role | workspace | entitlements "
-        "| conditional access | granted by |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for p in report.principals:
-        ents = ", ".join(k for k, v in sorted(p.entitlements.items()) if v) or "-"
-        cap = "<br/>".join(md.text(c) for c in p.conditional_access) or "-"
-        lines.append(
-            f"| {md.code(p.key)} {md.text(p.display_name)} | {md.text(p.kind)} | "
-            f"{md.text(p.path or '-')} | {md.text(p.role)} | "
-            f"{md.text('/'.join(p.workspace_permission) or '-')} | "
-            f"{md.text(ents)} | {cap} | {md.code(p.granted_by)} |"
-        )
-    state = ("requires assignment: only the principals below marked 'yes' get a token"
-             if report.azure_databricks_assignment_required
-             else "does not require assignment: every user and identity of the tenant gets a "
-                  "token (conditional access still applies to users)")
-    lines += [
-        "",
-        "## Sign-in to Azure Databricks",
-        "",
-        f"The tenant's Azure Databricks enterprise app {state}. Conditional access applies to "
-        "user sign-ins; service principals and managed identities are not in its scope.",
-        "",
-        "| principal | kind | can sign in | through | conditional access |",
-        "|---|---|---|---|---|",
-    ]
-    for p in report.principals:
-        cap = "<br/>".join(md.text(c) for c in p.conditional_access) or "-"
-        lines.append(f"| {md.code(p.key)} {md.text(p.display_name)} | {md.text(p.kind)} | "
-                     f"{md.text(p.can_sign_in or '-')} | {md.text(p.sign_in_via or '-')} | {cap} |")
-    lines += [
-        "",
-        "## Model rights",
-        "",
-        "| model | registry | principal | access | production | granted by |",
-        "|---|---|---|---|---|---|",
-    ]
-    rows = [(m.model, m.registry, p.key, m) for p in report.principals for m in p.models]
-    for mk, reg, pk, m in sorted(rows, key=lambda r: (r[0], r[2])):
-        lines.append(
-            f"| {md.code(mk)} {md.text(m.full_name)} | {md.text(reg)} | {md.code(pk)} | "
-            f"{md.text(', '.join(m.access))} | "
-            f"{'**yes**' if m.production else 'no'} | {md.code(m.granted_by)} |"
-        )
-    lines += [
-        "",
-        "## Conditional access",
-        "",
-        f"Break-glass groups excluded everywhere: "
-        f"{md.text(', '.join(report.break_glass_group_object_ids) or '(none)')}",
-        "",
-        "| policy | state | controls | groups | excludes break-glass |",
-        "|---|---|---|---|---|",
-    ]
-    for c in report.conditional_access:
-        lines.append(
-            f"| {md.text(c['name'])} | {md.text(c['state'])} | "
-            f"{md.text(', '.join(c['controls']) or '-')} | "
-            f"{len(c['includedGroups'])} | {'yes' if c['excludesBreakGlass'] else '**NO**'} |"
-        )
-    lines += ["", *render_access_paths_markdown(report.access_paths)]
-    return "\n".join(lines) + "\n"

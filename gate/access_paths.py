@@ -1,6 +1,7 @@
 """How a person gets into each group, and how often that is reviewed (Entra ID Governance).
 
-Read from the captured plan (what the stack really declares): for each Entra group, the access
+Read from the captured plan (what the stack really declares; each group found by the config
+entry it sits under, see :mod:`gate.trace`): for each Entra group, the access
 package and its assignment policy that make it requestable (requestors, approval stages,
 justification, duration, periodic review), the PIM eligibility that makes it reachable just in
 time (eligible group, maximum activation, justification, MFA, approvers), the explicit standing
@@ -15,6 +16,7 @@ from typing import Any
 
 from gate.capture import Plan
 from gate.escape import markdown as md
+from gate.trace import entry_key
 from settings import Settings
 from settings.model import PROJECT
 
@@ -154,13 +156,13 @@ def _eligibility(schedule: dict[str, Any], policy: dict[str, Any] | None) -> Eli
 
 
 def build_access_paths(settings: Settings, plan: Plan) -> list[AccessPath]:
-    """One entry per group of the stack, in config order."""
+    """One entry per group of the stack, in config order (``plan`` traced: gate.trace)."""
     by_type: dict[str, list[Any]] = defaultdict(list)
     for r in plan.resources:
         by_type[r.type].append(r)
-    key_by_name = {g.display_name.casefold(): k for k, g in settings.groups.items()}
-    key_by_oid = {str(r.outputs.get("objectId", "")): key_by_name.get(
-        str(r.inputs.get("displayName", "")).casefold(), "") for r in by_type[GROUP]}
+    # each Entra group sits under its config entry (the plan is traced), which names the key
+    key_by_oid = {str(r.outputs.get("objectId", "")): entry_key(r, "groups")
+                  for r in by_type[GROUP]}
     origin_of = {r.id: str(r.inputs.get("resourceOriginId", "")) for r in by_type[CATALOG_RESOURCE]}
     group_of_package = {
         str(r.inputs.get("accessPackageId", "")): origin_of.get(

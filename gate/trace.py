@@ -135,6 +135,12 @@ def _governance_keys(resources: list[CapturedResource], by_urn: dict[str, Captur
     return keys
 
 
+def entry_key(res: CapturedResource, section: str) -> str:
+    """The key of the ``section`` entry (``groups``, ...) that declared ``res``, once traced."""
+    prefix = _ns(f"{section}.")
+    return res.source_key[len(prefix):] if res.source_key.startswith(prefix) else ""
+
+
 def trace(resources: list[CapturedResource], settings: Settings) -> None:
     """Fill ``source_key`` on every resource that a config entry or section declared.
 

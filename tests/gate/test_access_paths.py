@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from gate.access import AccessReport, build_access_report, render_access_markdown
+from gate.access import AccessReport, build_access_report
+from gate.access_formats import render_access_markdown
 from gate.capture import Plan
 from gate.diff import easier_access_changes, main, render_markdown
 from gate.trace import trace

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from gate.access import build_access_report, render_access_markdown, render_csv
+from gate.access import build_access_report
+from gate.access_formats import render_access_markdown, render_csv
 from gate.capture import Plan
 from gate.diff import diff_reports, render_markdown
 from gate.trace import trace

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gate.access import build_access_report, render_csv
+from gate.access import build_access_report
+from gate.access_formats import render_csv
 from gate.capture import Plan
 from settings import Settings, parse
 from settings.load import raw_from_stack_document

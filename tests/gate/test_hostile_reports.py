@@ -25,14 +25,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gate.access import (
-    CSV_COLUMNS,
-    AccessReport,
-    ModelRight,
-    PrincipalAccess,
-    render_access_markdown,
-    render_csv,
-)
+from gate.access import AccessReport, ModelRight, PrincipalAccess
+from gate.access_formats import CSV_COLUMNS, render_access_markdown, render_csv
 from gate.access_paths import AccessPath
 from gate.diff import Change, EasierAccess
 from gate.diff import render_markdown as render_diff_markdown

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from gate.access import build_access_report
 from gate.capture import Plan
 from gate.trace import ENTRY_SECTIONS, trace
 from settings import Settings, parse
@@ -81,3 +82,24 @@ def test_scim_assignments_point_at_their_group() -> None:
         section, key = _entry_of(plan, r.urn)
         assert (section, key in settings.mapped_groups) == ("groups", True)
         assert r.source_key == f"{NS}:groups.{key}"
+
+
+def test_the_access_review_lists_each_model_under_its_own_key() -> None:
+    """With the guess, ``churn``'s grants showed up twice under ``access`` and ``churn`` not at
+    all; read from the tree, each model keeps its own rights."""
+    def access_model(cfg: dict[str, Any]) -> None:
+        models = cfg[f"{NS}:models"]
+        extra = copy.deepcopy(models["churn"])
+        extra["name"] = "churn_access"
+        models["access"] = extra
+
+    plan, settings = _traced("dev", access_model)
+    report = build_access_report(settings, plan)
+    rights: dict[str, list[tuple[str, str]]] = {}
+    for p in report.principals:
+        for m in p.models:
+            rights.setdefault(m.model, []).append((p.key, m.full_name))
+    assert sorted(rights["churn"]) == sorted(set(rights["churn"]))
+    assert {name for _, name in rights["churn"]} == {"ml_dev.customer.churn"}
+    assert {name for _, name in rights["access"]} == {"ml_dev.customer.churn_access"}
+    assert len(rights["churn"]) == len(rights["access"])
