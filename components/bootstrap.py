@@ -1,4 +1,4 @@
-"""What the first human deployer needs, in the order the first ``pulumi up`` needs it (issue 12).
+"""What the first human deployer needs, in the order the first ``pulumi up`` needs it.
 
 The first deploy is run by a person: the deployer's own service principal (``deployer``) is
 created by that very deploy, and only after it exists can it be made a Databricks account admin

@@ -15,6 +15,8 @@ Deployer permissions (per the azuread provider docs): ``Application.ReadWrite.Al
 service principals and credentials. The Key Vault secret is written through Azure Resource
 Manager, which needs the control-plane action ``Microsoft.KeyVault/vaults/secrets/write`` on the
 vault.
+
+An identity's resources sit under its ``config:ServicePrincipal`` entry (:mod:`components.entries`).
 """
 
 from __future__ import annotations

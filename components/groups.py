@@ -5,6 +5,8 @@ declared without ``members``, so the provider never reconciles who is in it and 
 resources does not grow with people. The one exception is a group's explicit ``members`` list,
 bounded by settings (25 at most), for small setups: one ``GroupMember`` per member, named after
 the member's object id so that reordering the list replaces nothing.
+
+A group's resources sit under its ``config:Group`` entry (:mod:`components.entries`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Key Vaults that receive the rotated passwords of ``kind: secret`` identities (issue 12).
+"""Key Vaults that receive the rotated passwords of ``kind: secret`` identities.
 
 A secret-bearing identity without a destination would have two passwords nobody can retrieve,
 so settings require ``keyVault`` on every such identity:

@@ -1,4 +1,4 @@
-"""User-assigned managed identities for automation and agents (issue 9, part 1).
+"""User-assigned managed identities for automation and agents.
 
 One ``managedidentity.UserAssignedIdentity`` per service principal of kind ``managed-identity``,
 named by its ``displayName`` (which becomes the Entra display name of its service principal),
@@ -14,7 +14,8 @@ application id (``client_ids``); ``principal_ids`` are the Entra object ids, for
 assignments. Deleting an identity changes both ids and breaks every trust and grant made to it.
 
 Azure refuses concurrent writes of federated credentials on one identity, so the credentials
-of an identity are created one after another.
+of an identity are created one after another. An identity and its credentials sit under its
+``config:ServicePrincipal`` entry (:mod:`components.entries`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Model registry ACLs for the workspace MLflow registry and Unity Catalog (issue 5).
+"""Model registry ACLs for the workspace MLflow registry and Unity Catalog.
 
 Workspace registry (``registry: workspace``)
     ``MlflowModel`` plus exactly one authoritative ``Permissions`` resource per model: the
@@ -33,6 +33,10 @@ Nothing is ever granted to the built-in ``users`` / ``account users`` groups: AC
 only principals declared in the settings, whose display names may not be built-in names.
 ACLs wait for the Databricks principals, their workspace assignments and entitlements
 (through the principals' outputs and ``depends_on``, never through resources made in apply).
+
+A model and its ACL or grants sit under its ``config:Model`` entry; a principal's ``USE_CATALOG``
+/ ``USE_SCHEMA`` grants, shared by its models, under the principal's entry
+(:mod:`components.entries`).
 """
 
 from __future__ import annotations

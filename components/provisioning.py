@@ -17,7 +17,8 @@ Two modes (``provisioning.mode``):
     declares what azuread allows: the connector's credentials (``SynchronizationSecret``, with
     the SCIM token from the secret config key ``scimToken``), the job from the connector's
     template ``dataBricks`` (``SynchronizationJob``), and one ``AppRoleAssignment`` per mapped
-    group, which scopes provisioning to exactly those groups. Nothing else is assigned.
+    group, which scopes provisioning to exactly those groups. Nothing else is assigned. A
+    group's assignment sits under its ``config:Group`` entry (:mod:`components.entries`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The workspace's Unity Catalog metastore assignment and default catalog (issue 12).
+"""The workspace's Unity Catalog metastore assignment and default catalog.
 
 ``databricks.metastoreId`` assigns the workspace to that metastore with a
 ``MetastoreAssignment`` through the **account** provider (account API

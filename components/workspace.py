@@ -1,6 +1,6 @@
 """Hardened Azure Databricks workspace with VNet injection, private link and audit logging.
 
-What one ``DatabricksWorkspace`` declares (issue 4), all tagged with ``Settings.all_tags`` where
+What one ``DatabricksWorkspace`` declares, all tagged with ``Settings.all_tags`` where
 Azure accepts tags:
 
 * the resource group;

@@ -1,4 +1,4 @@
-"""Entra groups and service principals mapped into Databricks (issue 5; provisioning from issue 9).
+"""Entra groups and service principals mapped into Databricks.
 
 How each principal becomes a Databricks principal depends on the provisioning mode
 (:attr:`Principal.path`, exported as the stack output ``identityPaths``):
@@ -50,6 +50,9 @@ In both modes:
   are ``retain_on_delete``: ``pulumi destroy`` must not disable the identity that runs it.
 * Membership of people flows from Entra (see :mod:`components.provisioning`): the number of
   resources grows with groups and service principals, never with users.
+* A principal's Databricks group or service principal, assignment, entitlements and ``admins``
+  membership sit under its config entry (:mod:`components.entries`); the ``users`` baseline
+  and provisioning belong to no entry and stay here.
 """
 
 from __future__ import annotations

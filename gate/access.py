@@ -1,8 +1,12 @@
 """The auditor's access review: who can do what to which model, and why.
 
-Computed from the captured plan (what the stack will really declare, operators included),
-and explained with the settings (which config key granted each right). Formats: Markdown with
-a Mermaid graph, CSV, JSON.
+Computed from the captured plan (what the stack will really declare, operators included).
+Each resource says which principal or model it belongs to through the config entry it sits
+under (:mod:`gate.trace`): no display name is matched. ACL entries name principals by their
+Databricks name, so those names are read off the plan's own Databricks principals (or, with
+automatic identity management, the account lookups keyed by Entra object id and client id).
+The settings explain why (which config key, or operator rule, granted each right). Formats
+(:mod:`gate.access_formats`): Markdown with a Mermaid graph, CSV, JSON.
 """
 
 from __future__ import annotations
