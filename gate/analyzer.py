@@ -48,7 +48,6 @@ from gate.pack_session import PolicyPackSession
 from gate.pack_types import (
     AnalyzerInfo,
     EnforcementLevel,
-    EngineLog,
     PackRPCError,
     PackStartError,
     PolicyConfig,
@@ -80,7 +79,6 @@ __all__ = [
     "SPECIAL_SIG_KEY",
     "UNKNOWN_STRING_VALUE",
     "AnalyzerInfo",
-    "EngineLog",
     "EnforcementLevel",
     "PackRPCError",
     "PackStartError",

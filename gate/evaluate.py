@@ -172,7 +172,6 @@ def _evaluate(plan: Plan, pack_dir: Path, config_file: Path | None,
               progress: Callable[[str], None] | None, session_args: dict[str, Any],
               session: PolicyPackSession) -> PolicyResult:
     say = progress or (lambda _m: None)
-    started = time.perf_counter()
     root = stack_resource(plan)
     resources = [root, *plan.resources]
     by_urn = {r.urn: r for r in resources}
@@ -204,7 +203,6 @@ def _evaluate(plan: Plan, pack_dir: Path, config_file: Path | None,
         pack_name=info.name, pack_version=info.version,
         config_file=str(config_file) if config_file else "",
         policies=[_policy_entry(p) for p in info.policies],
-        analyzer_seconds=time.perf_counter() - started,
     )
     meta = {p.name: p for p in info.policies}
     result.findings = sorted((_finding(v, meta, by_urn) for v in violations),

@@ -47,7 +47,6 @@ from gate.pack_wire import (
     configure_stack_request,
     convert_info,
     convert_violations,
-    options_of,
 )
 
 _LEVELS = LEVELS
@@ -126,7 +125,6 @@ class PolicyPackSession(PackProcess):
         self._known: dict[str, CapturedResource] = {}
         self._providers = ProviderDescriptions()
         self._severities: dict[str, str] | None = None
-        self.plugin_version = ""
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"pid={self.pid}" if self._started else "idle"
@@ -151,8 +149,7 @@ class PolicyPackSession(PackProcess):
         )
         info = self._opening_call("GetAnalyzerInfo", empty_pb2.Empty())
         self._info = self._convert_info(info)
-        plugin_info = self._opening_call("GetPluginInfo", empty_pb2.Empty())
-        self.plugin_version = plugin_info.version if plugin_info is not None else ""
+        self._opening_call("GetPluginInfo", empty_pb2.Empty())
         try:
             self.configure(self._initial_policy_config)
         except PackRPCError as error:
@@ -307,11 +304,6 @@ class PolicyPackSession(PackProcess):
             self._stub.Configure(request, timeout=self._call_timeout())
         except grpc.RpcError as error:
             raise self._rpc_failure("Configure", error, offset) from error
-
-    @staticmethod
-    def _options(resource: CapturedResource) -> analyzer_pb2.AnalyzerResourceOptions:
-        """``marshalResourceOptions``: the options the model knows, the rest empty."""
-        return options_of(resource)
 
     def _provider(
         self,

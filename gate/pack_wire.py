@@ -303,30 +303,24 @@ def convert_violations(
 
 
 def convert_info(message: Any, *, version: str = "") -> AnalyzerInfo:
-    """Convert ``AnalyzerInfo`` like the CLI's ``GetAnalyzerInfo`` (``version`` wins if set)."""
+    """Convert ``AnalyzerInfo`` like the CLI's ``GetAnalyzerInfo`` (``version`` wins if set).
+
+    Only what the gate reports, configures and dispatches on is kept."""
     policies = []
     for policy in message.policies:
         schema: dict[str, Any] | None = None
         if policy.HasField("configSchema"):
             schema = {"properties": from_struct(policy.configSchema.properties),
                       "required": list(policy.configSchema.required)}
-        framework = None
-        if policy.HasField("framework"):
-            framework = {key: getattr(policy.framework, key)
-                         for key in ("name", "version", "reference", "specification")}
         policies.append(PolicyInfo(
             name=policy.name,
             description=policy.description,
             enforcement_level=LEVEL_FROM_PROTO[policy.enforcementLevel],
             policy_type=POLICY_TYPE_FROM_PROTO.get(policy.policy_type, "unknown"),
-            display_name=policy.displayName,
-            message=policy.message,
             severity=SEVERITY_FROM_PROTO.get(policy.severity, ""),
             config_schema=schema,
             tags=tuple(policy.tags),
             remediation_steps=policy.remediation_steps,
-            url=policy.url,
-            framework=framework,
         ))
     # convertPolicyConfig: an unset level reads as ADVISORY (enum zero), as in the CLI.
     initial = {name: PolicyConfig(LEVEL_FROM_PROTO[config.enforcementLevel],
@@ -338,10 +332,4 @@ def convert_info(message: Any, *, version: str = "") -> AnalyzerInfo:
         supports_config=message.supportsConfig,
         policies=tuple(policies),
         initial_config=initial,
-        display_name=message.displayName,
-        description=message.description,
-        readme=message.readme,
-        provider=message.provider,
-        tags=tuple(message.tags),
-        repository=message.repository,
     )
