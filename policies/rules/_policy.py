@@ -1,0 +1,215 @@
+"""How a rule is declared: its metadata sits on its check, as a decorator.
+
+Each rule module keeps one :class:`Family` (its policies, in declaration order) and declares
+every policy on the function that checks it::
+
+    policy = Family("entra")
+
+    @policy.resource(name="entra-app-single-tenant", types=[APPLICATION],
+                     severity=Severity.HIGH,
+                     controls=Controls(soc2=("CC6.1",), iso27001=("A.5.15", "A.8.5")),
+                     remediation="Set signInAudience='AzureADMyOrg' on the azuread Application.")
+    def check_single_tenant(args: ResourceValidationArgs, report: Report) -> None:
+        \"\"\"Entra applications are single-tenant (AzureADMyOrg).\"\"\"
+
+The first paragraph of the check's docstring is the policy's description (whitespace
+normalised); later paragraphs explain the check to a reader and are not published. The
+decorator returns the check unchanged, so tests can call it directly. ``rules/__init__.py``
+collects the families in a fixed order into the pack's policy list.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Optional, cast
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from ._common import Report, ResourceCheck, StackCheck, StackResources, canonical_type
+
+# ---------------------------------------------------------------------------------------------
+# Policy configuration schemas
+# ---------------------------------------------------------------------------------------------
+
+
+def schema(properties: dict[str, dict[str, Any]]) -> PolicyConfigSchema:
+    """A config schema whose properties all carry a default (none are required)."""
+    return PolicyConfigSchema(properties=properties)
+
+
+def string_list_property(default: Sequence[str], description: str) -> dict[str, Any]:
+    """JSON schema for a list-of-strings config property."""
+    return {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": list(default),
+        "description": description,
+    }
+
+
+def integer_property(default: int, description: str, minimum: int = 0) -> dict[str, Any]:
+    """JSON schema for an integer config property."""
+    return {"type": "integer", "default": default, "minimum": minimum, "description": description}
+
+
+# ---------------------------------------------------------------------------------------------
+# Compliance metadata
+# ---------------------------------------------------------------------------------------------
+
+CIS_NAME = "CIS Microsoft Azure Foundations Benchmark"
+SOC2_NAME = "SOC 2"
+ISO_NAME = "ISO/IEC 27001"
+
+
+@dataclass(frozen=True)
+class Controls:
+    """Every framework mapping of one rule.
+
+    ``cis`` entries look like ``"v5.0.0-2.1.11"`` (a verified recommendation number) or
+    ``"v5.0.0-2.1"`` (the Azure Databricks section, when no single recommendation matches).
+    ``azure_policy`` entries are built-in Azure Policy definition GUIDs.
+    """
+
+    soc2: tuple[str, ...] = ()
+    iso27001: tuple[str, ...] = ()
+    cis: tuple[str, ...] = ()
+    azure_policy: tuple[str, ...] = ()
+
+    def tags(self, domain: str) -> list[str]:
+        """The policy's tags: its domain plus every framework mapping."""
+        result = [f"domain:{domain}"]
+        result += [f"soc2:{c}" for c in self.soc2]
+        result += [f"iso27001-2022:{c}" for c in self.iso27001]
+        result += [f"cis-azure-databricks:{c}" for c in self.cis]
+        result += [f"azure-policy:{guid}" for guid in self.azure_policy]
+        return result
+
+    def primary(self, description: str) -> PolicyComplianceFramework:
+        """The primary framework: CIS when mapped, else SOC 2, else ISO 27001."""
+        if self.cis:
+            version, _, reference = self.cis[0].partition("-")
+            return PolicyComplianceFramework(
+                name=CIS_NAME,
+                version=version.lstrip("v"),
+                reference=reference,
+                specification=description,
+            )
+        if self.soc2:
+            return PolicyComplianceFramework(
+                name=SOC2_NAME,
+                version="2017 TSC (rev. 2022)",
+                reference=self.soc2[0],
+                specification=description,
+            )
+        return PolicyComplianceFramework(
+            name=ISO_NAME,
+            version="2022",
+            reference=self.iso27001[0] if self.iso27001 else "",
+            specification=description,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Declaring policies
+# ---------------------------------------------------------------------------------------------
+
+
+def description_of(check: Callable[..., None]) -> str:
+    """The first paragraph of the check's docstring, whitespace normalised."""
+    doc = inspect.getdoc(check)
+    if not doc:
+        raise TypeError(f"{check.__qualname__}: a policy's check needs a docstring (its "
+                        "first paragraph is the policy's description)")
+    return " ".join(doc.split("\n\n", 1)[0].split())
+
+
+class Family:
+    """The policies of one rule module (one resource family), in declaration order."""
+
+    def __init__(self, domain: str) -> None:
+        self.domain = domain
+        self.policies: list[Policy] = []
+
+    def _metadata(self, check: Callable[..., None], name: str, severity: Severity,
+                  controls: Controls, remediation: str,
+                  config: Optional[dict[str, dict[str, Any]]],
+                  enforcement: Optional[EnforcementLevel]) -> dict[str, Any]:
+        description = description_of(check)
+        return {
+            "name": name,
+            "description": description,
+            "enforcement_level": enforcement,
+            "config_schema": schema(config) if config else None,
+            "severity": severity,
+            "framework": controls.primary(description),
+            "tags": controls.tags(self.domain),
+            "remediation_steps": remediation,
+        }
+
+    def resource(
+        self,
+        *,
+        name: str,
+        types: Sequence[str],
+        severity: Severity,
+        controls: Controls,
+        remediation: str,
+        config: Optional[dict[str, dict[str, Any]]] = None,
+        enforcement: Optional[EnforcementLevel] = None,
+    ) -> Callable[[ResourceCheck], ResourceCheck]:
+        """Declare a resource policy whose check runs only for the given type tokens (every
+        resource when ``types`` is empty)."""
+        wanted = frozenset(types)
+
+        def declare(check: ResourceCheck) -> ResourceCheck:
+            def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+                if wanted and canonical_type(args.resource_type) not in wanted:
+                    return
+                check(args, cast(Report, report))
+
+            validate.__doc__ = check.__doc__
+            self.policies.append(ResourceValidationPolicy(
+                validate=validate,
+                **self._metadata(check, name, severity, controls, remediation, config,
+                                 enforcement)))
+            return check
+
+        return declare
+
+    def stack(
+        self,
+        *,
+        name: str,
+        severity: Severity,
+        controls: Controls,
+        remediation: str,
+        config: Optional[dict[str, dict[str, Any]]] = None,
+        enforcement: Optional[EnforcementLevel] = None,
+    ) -> Callable[[StackCheck], StackCheck]:
+        """Declare a stack policy (its check runs once over every resource of the stack)."""
+        def declare(check: StackCheck) -> StackCheck:
+            def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+                args.resources = StackResources(args.resources)
+                check(args, cast(Report, report))
+
+            validate.__doc__ = check.__doc__
+            self.policies.append(StackValidationPolicy(
+                validate=validate,
+                **self._metadata(check, name, severity, controls, remediation, config,
+                                 enforcement)))
+            return check
+
+        return declare
