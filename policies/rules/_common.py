@@ -36,7 +36,6 @@ class Report(Protocol):
 
 ResourceCheck = Callable[[ResourceValidationArgs, Report], None]
 StackCheck = Callable[[StackValidationArgs, Report], None]
-Path = tuple[Any, ...]
 
 
 class _Unknown:

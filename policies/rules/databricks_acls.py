@@ -90,7 +90,7 @@ def _is_model_grants(args: ResourceValidationArgs) -> bool:
 
 def _uc_admins_and_deployer(args: ResourceValidationArgs, report: Report) -> None:
     """The UC form: admin groups and a service principal (application id) hold MANAGE."""
-    if args.resource_type != DB_GRANTS or not _is_model_grants(args):
+    if not _is_model_grants(args):
         return
     admins = config_strings(args.get_config(), "adminGroupNames", DEFAULT_ADMIN_GROUPS)
     managers = {p for p, privs in grants_of(args.props) if UC_MANAGE_PRIVILEGES & set(privs)}
@@ -123,7 +123,7 @@ def _uc_admins_and_deployer(args: ResourceValidationArgs, report: Report) -> Non
 def check_admins_and_deployer(args: ResourceValidationArgs, report: Report) -> None:
     """Databricks ACLs and Unity Catalog model grants keep the admin group(s) and a deployer SP at
     CAN_MANAGE / MANAGE."""
-    if args.resource_type in (DB_GRANTS, DB_GRANT):
+    if args.resource_type == DB_GRANTS:
         _uc_admins_and_deployer(args, report)
         return
     if read(args.props, "authorization") is not None:
@@ -215,8 +215,9 @@ def _uc_production_rights(args: ResourceValidationArgs, report: Report) -> None:
     severity=Severity.HIGH,
     controls=Controls(soc2=("CC6.3", "CC8.1"), iso27001=("A.8.2", "A.8.32")),
     remediation=(
-        "Grant CAN_MANAGE_PRODUCTION_VERSIONS only to the release service principal; list any "
-        "exception as {'principal': ..., 'reason': ...} in productionTransitionExceptions."
+        "Grant CAN_MANAGE_PRODUCTION_VERSIONS (Unity Catalog models: MANAGE) only to the "
+        "release service principal (MANAGE also to adminGroupNames); list any exception as "
+        "{'principal': ..., 'reason': ...} in productionTransitionExceptions."
     ),
     config={
         "adminGroupNames": string_list_property(
@@ -239,7 +240,10 @@ def _uc_production_rights(args: ResourceValidationArgs, report: Report) -> None:
 )
 def check_production_transitions(args: ResourceValidationArgs, report: Report) -> None:
     """Only service principals may transition models to Production (workspace
-    CAN_MANAGE_PRODUCTION_VERSIONS, Unity Catalog MANAGE)."""
+    CAN_MANAGE_PRODUCTION_VERSIONS; Unity Catalog MANAGE, which the admin groups also keep).
+
+    A principal listed in ``productionTransitionExceptions`` with a reason is exempt.
+    """
     if args.resource_type in (DB_GRANTS, DB_GRANT):
         _uc_production_rights(args, report)
         return

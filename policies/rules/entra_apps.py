@@ -94,10 +94,17 @@ def check_no_implicit_grant(args: ResourceValidationArgs, report: Report) -> Non
     types=[APPLICATION],
     severity=Severity.MEDIUM,
     controls=Controls(soc2=("CC6.1", "CC6.7"), iso27001=("A.8.5", "A.8.24")),
-    remediation="List every exact https:// redirect URI under web/singlePageApplication.",
+    remediation=(
+        "List every exact https:// redirect URI (http://localhost or http://127.0.0.1 only "
+        "under publicClient or singlePageApplication); no wildcards."
+    ),
 )
 def check_redirect_uris(args: ResourceValidationArgs, report: Report) -> None:
-    """Entra application redirect URIs use HTTPS and no wildcards."""
+    """Entra application redirect URIs use HTTPS and no wildcards.
+
+    http:// is accepted only on loopback (localhost, 127.0.0.1) for public clients and SPAs
+    (RFC 8252 for native clients; Entra's localhost rule), never for the web platform.
+    """
     for section, uri in redirect_uris(args.props):
         if "*" in uri:
             report(

@@ -264,7 +264,13 @@ def _subject_problem(subject: str, repositories: list[str]) -> Optional[str]:
 )
 def check_federated_credential(args: ResourceValidationArgs, report: Report) -> None:
     """Federated credentials trust one GitHub repository environment or one AKS service account
-    only."""
+    only.
+
+    The issuer is one of ``allowedIssuers`` (or an AKS OIDC issuer); a GitHub subject names one
+    environment of one repository (of ``allowedRepositories`` when set), except the read-only
+    preview identity's credentials (``previewCredentials``), which may trust that repository's
+    pull_request workflows; the audience is exactly ``api://AzureADTokenExchange``.
+    """
     config = args.get_config()
     issuers = config_strings(config, "allowedIssuers", [GITHUB_ISSUER])
     allow_aks = config.get("allowAksWorkloadIdentity", True) is not False

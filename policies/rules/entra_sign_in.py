@@ -181,7 +181,7 @@ def check_azure_databricks_app_retained(args: ResourceValidationArgs, report: Re
 
     The analyzer protocol carries ``protect`` but not ``retainOnDelete``: this rule sees
     adoption (``useExisting``) and, with ``requireProtect``, protection; the program's tests
-    assert ``retain_on_delete`` (tests/components/test_azure_databricks_app.py).
+    assert ``retain_on_delete`` (tests/components/test_sign_in.py).
     """
     if not is_azure_databricks_sp(args.props):
         return

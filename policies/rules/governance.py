@@ -136,7 +136,13 @@ def _admin_groups(resources: list[PolicyResource], names: list[str]) -> list[Pol
     },
 )
 def check_admins_just_in_time(args: StackValidationArgs, report: Report) -> None:
-    """Admin groups have no permanent human members; admins are PIM-eligible."""
+    """Admin groups have no permanent members; admins are PIM-eligible.
+
+    A member (``members`` or a GroupMember resource) is standing unless listed in
+    ``standingMemberExceptions``; no permanent active assignment; an eligibility schedule for
+    the member role exists and never makes a break-glass group eligible-only; the group's role
+    management policy requires active assignments to expire.
+    """
     config = args.get_config()
     names = config_strings(config, "adminGroupNames", [])
     exceptions = {lower(m) for m in config_strings(config, "standingMemberExceptions", [])}

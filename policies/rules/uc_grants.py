@@ -112,7 +112,11 @@ def _privileges_on(resources: list[PolicyResource], prop: str) -> dict[str, dict
     ),
 )
 def check_model_execute_usage(args: StackValidationArgs, report: Report) -> None:
-    """Principals with EXECUTE on a UC model can use its catalog and schema."""
+    """Principals with EXECUTE on a UC model can use its catalog and schema.
+
+    EXECUTE is read from the model's authoritative Grants resources; USE_CATALOG and USE_SCHEMA
+    from Grants and Grant resources on the catalog and the schema.
+    """
     catalogs = _privileges_on(args.resources, "catalog")
     schemas = _privileges_on(args.resources, "schema")
     for grants in of_type(args.resources, DB_GRANTS):

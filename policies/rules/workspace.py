@@ -135,7 +135,11 @@ def check_no_public_ip(args: ResourceValidationArgs, report: Report) -> None:
     ),
 )
 def check_public_network_access(args: ResourceValidationArgs, report: Report) -> None:
-    """Azure Databricks workspaces disable public network access (production)."""
+    """Azure Databricks workspaces disable public network access (production).
+
+    With public network access disabled, ``requiredNsgRules`` must be
+    ``NoAzureDatabricksRules`` (back-end Private Link).
+    """
     access = read(args.props, "publicNetworkAccess")
     if access != "Disabled":
         shown = "not set (defaults to Enabled)" if access is None else f"'{access}'"
