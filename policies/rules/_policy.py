@@ -74,6 +74,18 @@ SOC2_NAME = "SOC 2"
 ISO_NAME = "ISO/IEC 27001"
 
 
+# Built-in Azure Policy definitions the rules map to (Azure/azure-policy; the ids are verified
+# in tests/policies/test_policy_pack.py).
+AP_PREMIUM_SKU = "2cc2c3b5-c2f8-45aa-a9e6-f90d85ae8352"
+AP_VNET = "9c25c9e4-ee12-4882-afd2-11fb9d87893f"
+AP_NO_PUBLIC_IP = "51c1490f-3319-459c-bbbc-7f391bbed753"
+AP_PUBLIC_NETWORK_ACCESS = "0e7849de-b939-4c50-ab48-fc6b0f5eeba2"
+AP_PRIVATE_LINK = "258823f2-4595-4b52-b333-cc96192710d8"
+AP_RESOURCE_LOGS = "138ff14d-b687-4faa-a81c-898c91a87fa2"
+AP_DIAG_TO_LOG_ANALYTICS = "23057b42-ca8d-4aa0-a3dc-96a98b5b5a3d"
+AP_KEY_VAULT_SECRET_EXPIRY = "98728c90-32c7-4049-8429-847dc0f4fe37"
+
+
 @dataclass(frozen=True)
 class Controls:
     """Every framework mapping of one rule.

@@ -14,6 +14,8 @@ from ._types import (
     DB_GROUP_MEMBER,
     DB_PERMISSION_ASSIGNMENT,
     DB_SERVICE_PRINCIPAL,
+    GROUP,
+    SERVICE_PRINCIPAL,
 )
 
 policy = Family("databricks-access")
@@ -22,8 +24,8 @@ policy = Family("databricks-access")
 NON_USER_MEMBER_TYPES = (
     DB_GROUP,
     DB_SERVICE_PRINCIPAL,
-    "azuread:index/group:Group",
-    "azuread:index/servicePrincipal:ServicePrincipal",
+    GROUP,
+    SERVICE_PRINCIPAL,
 )
 
 

@@ -9,9 +9,9 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
 from ._common import Report, canonical_type, config_int, is_set, now_utc, of_type, peek, read
-from ._policy import Controls, Family, integer_property
+from ._policy import AP_KEY_VAULT_SECRET_EXPIRY, Controls, Family, integer_property
 from ._sdk import is_secret, is_unknown_sentinel, raw
-from ._types import KEY_VAULT_SECRET, STACK_TYPE, SYNCHRONIZATION_SECRET
+from ._types import DB_GRANTS, KEY_VAULT_SECRET, STACK_TYPE, SYNCHRONIZATION_SECRET
 
 policy = Family("secrets")
 
@@ -35,7 +35,7 @@ _TYPED_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
 
 # Paths whose credential-like name is not a credential (e.g. the name of a UC securable).
 _NOT_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "databricks:index/grants:Grants": (("secret",), ("credential",)),
+    DB_GRANTS: (("secret",), ("credential",)),
 }
 
 
@@ -225,7 +225,7 @@ def check_stack_outputs(args: StackValidationArgs, report: Report) -> None:
     severity=Severity.MEDIUM,
     controls=Controls(
         soc2=("CC6.1",), iso27001=("A.5.17",),
-        azure_policy=("98728c90-32c7-4049-8429-847dc0f4fe37",),
+        azure_policy=(AP_KEY_VAULT_SECRET_EXPIRY,),
     ),
     remediation="Set properties.attributes.expires (epoch seconds) and rotate before expiry.",
     config={

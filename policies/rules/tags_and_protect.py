@@ -6,7 +6,19 @@ from pulumi_policy import ResourceValidationArgs, Severity
 
 from ._common import Report, config_strings, is_set, is_type, peek, read
 from ._policy import Controls, Family, string_list_property
-from ._types import LOG_ANALYTICS, PRIVATE_ENDPOINT, RESOURCE_GROUP, WORKSPACE
+from ._types import (
+    DB_GRANTS,
+    DB_PERMISSIONS,
+    GROUP,
+    KEY_VAULT_SECRET,
+    LOG_ANALYTICS,
+    PRIVATE_ENDPOINT,
+    PRIVATE_ZONE,
+    RESOURCE_GROUP,
+    USER_ASSIGNED_IDENTITY,
+    WORKSPACE,
+    ZONE_LINK,
+)
 
 policy = Family("workspace")
 
@@ -16,12 +28,10 @@ DEFAULT_PROTECTED_TYPES = (
     WORKSPACE,
     RESOURCE_GROUP,
     LOG_ANALYTICS,
-    "databricks:index/permissions:Permissions",
-    "databricks:index/grants:Grants",
-    "azuread:index/group:Group",
+    DB_PERMISSIONS,
+    DB_GRANTS,
+    GROUP,
 )
-
-
 TAGGABLE_TYPES = (
     RESOURCE_GROUP,
     WORKSPACE,
@@ -31,11 +41,11 @@ TAGGABLE_TYPES = (
     "azure-native:network:NetworkSecurityGroup",
     "azure-native:network:NatGateway",
     "azure-native:network:PublicIPAddress",
-    "azure-native:privatedns:PrivateZone",
-    "azure-native:privatedns:VirtualNetworkLink",
-    "azure-native:managedidentity:UserAssignedIdentity",
+    PRIVATE_ZONE,
+    ZONE_LINK,
+    USER_ASSIGNED_IDENTITY,
     "azure-native:keyvault:Vault",
-    "azure-native:keyvault:Secret",
+    KEY_VAULT_SECRET,
     "azure-native:databricks:AccessConnector",
     "azure-native:storage:StorageAccount",
 )

@@ -9,17 +9,19 @@ from typing import Any, Optional
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
 
 from ._common import UNKNOWN, Report, depends_on, is_set, lower, peek, read
-from ._policy import Controls, Family
+from ._policy import (
+    AP_NO_PUBLIC_IP,
+    AP_PREMIUM_SKU,
+    AP_PUBLIC_NETWORK_ACCESS,
+    AP_VNET,
+    Controls,
+    Family,
+)
 from ._types import WORKSPACE
 
 policy = Family("workspace")
 
 
-# Built-in Azure Policy definitions (Azure/azure-policy, category "Azure Databricks").
-AP_PREMIUM_SKU = "2cc2c3b5-c2f8-45aa-a9e6-f90d85ae8352"
-AP_VNET = "9c25c9e4-ee12-4882-afd2-11fb9d87893f"
-AP_NO_PUBLIC_IP = "51c1490f-3319-459c-bbbc-7f391bbed753"
-AP_PUBLIC_NETWORK_ACCESS = "0e7849de-b939-4c50-ab48-fc6b0f5eeba2"
 NO_AZURE_DATABRICKS_RULES = "NoAzureDatabricksRules"
 
 

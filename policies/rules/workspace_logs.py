@@ -17,7 +17,14 @@ from ._common import (
     peek,
     read,
 )
-from ._policy import Controls, Family, integer_property, string_list_property
+from ._policy import (
+    AP_DIAG_TO_LOG_ANALYTICS,
+    AP_RESOURCE_LOGS,
+    Controls,
+    Family,
+    integer_property,
+    string_list_property,
+)
 from ._types import DIAGNOSTIC_SETTING, LOG_ANALYTICS, WORKSPACE
 from .workspace import refers
 
@@ -37,8 +44,6 @@ DEFAULT_LOG_CATEGORIES = (
 )
 
 
-AP_RESOURCE_LOGS = "138ff14d-b687-4faa-a81c-898c91a87fa2"
-AP_DIAG_TO_LOG_ANALYTICS = "23057b42-ca8d-4aa0-a3dc-96a98b5b5a3d"
 
 
 def _diagnostic_problems(setting: PolicyResource, required: list[str]) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any, Optional
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from ._common import UNKNOWN, Report, depends_on, label, of_type, peek, raw_elements, read, read_all
-from ._policy import Controls, Family
+from ._policy import AP_PRIVATE_LINK, Controls, Family
 from ._types import PRIVATE_ENDPOINT, PRIVATE_ZONE, WORKSPACE, ZONE_GROUP, ZONE_LINK
 from .workspace import refers, workspace_param
 
@@ -17,7 +17,6 @@ policy = Family("workspace")
 
 
 DATABRICKS_UI_API = "databricks_ui_api"
-AP_PRIVATE_LINK = "258823f2-4595-4b52-b333-cc96192710d8"
 
 
 def _ui_api_links(endpoint: PolicyResource, workspace: PolicyResource) -> list[Optional[bool]]:
