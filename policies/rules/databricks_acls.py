@@ -45,8 +45,6 @@ PERMISSIONS_OBJECT_PROPS = (
     "vectorSearchEndpointId", "appName", "databaseInstanceName", "databaseProjectName",
     "knowledgeAssistantId", "supervisorAgentId", "authorization",
 )
-
-
 DEFAULT_ADMIN_GROUPS = ("admins",)
 DEFAULT_ALL_USERS_GROUPS = ("users",)
 ACCESS = Controls(soc2=("CC6.1", "CC6.3"), iso27001=("A.5.15", "A.5.18", "A.8.2"))

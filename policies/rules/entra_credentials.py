@@ -45,15 +45,11 @@ DAY_SECONDS = 86400.0
 _AKS_ISSUER = re.compile(
     r"^https://[a-z0-9]+\.oic\.prod-aks\.azure\.com/[0-9a-f-]{36}/[0-9a-f-]{36}/?$"
 )
-
-
 _K8S_NAME = r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?"
 _AKS_SUBJECT = re.compile(rf"^system:serviceaccount:{_K8S_NAME}:{_K8S_NAME}$")
 _GITHUB_ENVIRONMENT_SUBJECT = re.compile(
     r"^repo:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+):environment:[A-Za-z0-9_. -]+$"
 )
-
-
 # The read-only preview identity's subject: pull-request workflows of one repository.
 _GITHUB_PULL_REQUEST_SUBJECT = re.compile(
     r"^repo:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+):pull_request$"

@@ -43,8 +43,6 @@ OPEN_SCOPES = (
     "AllConfiguredConnectedOrganizationSubjects",
     "AllExistingConnectedOrganizationSubjects",
 )
-
-
 REMOVE_ACCESS = "removeAccess"
 MEMBER = "member"
 DEFAULT_MAX_DURATION_DAYS = 90

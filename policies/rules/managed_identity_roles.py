@@ -51,8 +51,6 @@ WORKSPACE_ADMIN = "ADMIN"
 INTERACTIVE_ENTITLEMENTS = (
     "workspaceAccess", "databricksSqlAccess", "allowClusterCreate", "allowInstancePoolCreate",
 )
-
-
 CREATION_ENTITLEMENTS = ("allowClusterCreate", "allowInstancePoolCreate")
 # The one access entitlement an agent needs to call the workspace APIs of the models it may
 # execute (every principal needs at least one access entitlement to use a workspace at all).
@@ -72,8 +70,6 @@ ROLE_LIMITS = {
         "creation"
     ),
 }
-
-
 OTHER_ROLES_LIMIT = "only the admin role may hold workspace ADMIN"
 
 

@@ -31,14 +31,10 @@ _TYPED_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     SYNCHRONIZATION_SECRET: (("credentials", "*", "value"),),
     "databricks:index/secret:Secret": (("stringValue",),),
 }
-
-
 # Paths whose credential-like name is not a credential (e.g. the name of a UC securable).
 _NOT_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     DB_GRANTS: (("secret",), ("credential",)),
 }
-
-
 # Shapes of real credentials, the same list as settings/secrets.py (the pack is an independent
 # control and does not import settings); tests/policies/test_policy_copies_agree.py asserts
 # the two agree.
@@ -51,8 +47,6 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}")),
     ("a SAS token", re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{20,}")),
 )
-
-
 # synchronizationSecretKeyStringValuePair keys that are settings, not credentials (Microsoft
 # Graph, https://learn.microsoft.com/en-us/graph/api/resources/synchronization-
 # synchronizationsecretkeystringvaluepair): a SCIM job's BaseAddress is its endpoint URL. Any
@@ -81,8 +75,6 @@ PROVIDER_CREDENTIALS: dict[str, tuple[str, ...]] = {
         "token", "password", "clientSecret", "azureClientSecret", "googleCredentials",
     ),
 }
-
-
 Path = tuple[Any, ...]
 SECRET_CONTROLS = Controls(soc2=("CC6.1", "CC6.7"), iso27001=("A.5.17", "A.8.12", "A.8.24"))
 

@@ -33,8 +33,6 @@ GRANTS_SECURABLE_PROPS = (
     "externalLocation", "storageCredential", "credential", "foreignConnection", "share",
     "recipient", "pipeline", "modelService", "mcpService", "modelProviderService",
 )
-
-
 DEFAULT_BROAD_UC_PRINCIPALS = ("account users", "users")
 
 

@@ -44,8 +44,6 @@ DEFAULT_LOG_CATEGORIES = (
 )
 
 
-
-
 def _diagnostic_problems(setting: PolicyResource, required: list[str]) -> list[str]:
     """What is wrong with a diagnostic setting that targets a workspace (empty = compliant)."""
     problems: list[str] = []
