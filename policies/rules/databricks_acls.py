@@ -120,7 +120,12 @@ def _uc_admins_and_deployer(args: ResourceValidationArgs, report: Report) -> Non
 )
 def check_admins_and_deployer(args: ResourceValidationArgs, report: Report) -> None:
     """Databricks ACLs and Unity Catalog model grants keep the admin group(s) and a deployer SP at
-    CAN_MANAGE / MANAGE."""
+    CAN_MANAGE / MANAGE.
+
+    Token and password ACLs (``authorization``) grant CAN_USE only and are not checked. On a
+    Unity Catalog model's Grants, the admin groups and a service principal (an application id)
+    hold MANAGE.
+    """
     if args.resource_type == DB_GRANTS:
         _uc_admins_and_deployer(args, report)
         return

@@ -92,7 +92,11 @@ def _is_user_membership(member: PolicyResource) -> bool:
     },
 )
 def check_direct_memberships(args: StackValidationArgs, report: Report) -> None:
-    """Group membership is managed in Entra ID, not with per-user resources."""
+    """Group membership is managed in Entra ID, not with per-user resources.
+
+    Up to ``maxUserMemberships`` (default 25) per-user GroupMember resources (databricks or
+    azuread, whose member is not provably a group or service principal) are tolerated.
+    """
     maximum = config_int(args.get_config(), "maxUserMemberships", 25)
     members = [m for m in of_type(args.resources, DB_GROUP_MEMBER, AAD_GROUP_MEMBER)
                if _is_user_membership(m)]

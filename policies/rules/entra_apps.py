@@ -130,7 +130,10 @@ def check_redirect_uris(args: ResourceValidationArgs, report: Report) -> None:
     config={"minOwners": integer_property(1, "Minimum number of owners.", minimum=1)},
 )
 def check_app_owners(args: ResourceValidationArgs, report: Report) -> None:
-    """Entra applications have accountable owners."""
+    """Entra applications have accountable owners.
+
+    At least ``minOwners`` (default 1) object ids in ``owners``.
+    """
     minimum = config_int(args.get_config(), "minOwners", 1)
     owners = peek(args.props, "owners")
     if owners is UNKNOWN:
@@ -172,7 +175,11 @@ def _graph_roles(props: Any) -> list[str]:
     },
 )
 def check_graph_roles(args: ResourceValidationArgs, report: Report) -> None:
-    """Entra applications request no Microsoft Graph application permissions."""
+    """Entra applications request no Microsoft Graph application permissions.
+
+    Every application permission (type Role) on Microsoft Graph is flagged unless its id is in
+    ``allowedGraphAppRoles``; the ones that allow tenant takeover are named.
+    """
     allowed = {a.lower() for a in config_strings(args.get_config(), "allowedGraphAppRoles", [])}
     for role in _graph_roles(args.props):
         if role.lower() in allowed:

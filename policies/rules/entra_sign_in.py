@@ -84,7 +84,11 @@ def _principals_of(app: PolicyResource, principals: list[PolicyResource]) -> lis
     ),
 )
 def check_assignment_required(args: StackValidationArgs, report: Report) -> None:
-    """Azure Databricks client applications only admit assigned users and groups."""
+    """Azure Databricks client applications only admit assigned users and groups.
+
+    Each client application (one that requests a delegated scope on Azure Databricks) has its
+    azuread ServicePrincipal in the stack, with ``appRoleAssignmentRequired`` true.
+    """
     principals = of_type(args.resources, SERVICE_PRINCIPAL)
     for app in client_apps(args.resources):
         matched = _principals_of(app, principals)

@@ -108,7 +108,12 @@ SECRETLESS_FIX = (
 )
 def check_prefer_secretless(args: StackValidationArgs, report: Report) -> None:
     """Automation identities authenticate without secrets (managed identity or federated
-    credential); client secrets only where accepted with a reason."""
+    credential); client secrets only where accepted with a reason.
+
+    Every application of the stack with an ApplicationPassword is judged, and passwords of
+    applications declared elsewhere (by application id); ``acceptedPasswordApplications``
+    exempts an application by display name when the entry has a reason.
+    """
     accepted = _accepted(args.get_config())
     applications = of_type(args.resources, APPLICATION)
     owned: dict[str, tuple[PolicyResource, list[PolicyResource]]] = {}

@@ -160,7 +160,12 @@ def _is_setting_entry(resource_type: str, props: Any, path: Path) -> bool:
     ),
 )
 def check_plaintext_inputs(args: ResourceValidationArgs, report: Report) -> None:
-    """Credentials in resource inputs are Pulumi secrets."""
+    """Credentials in resource inputs are Pulumi secrets.
+
+    An input named like a credential (``SECRET_KEY_NAMES``, or a credential position such as a
+    Key Vault secret's value) must be a Pulumi secret; any other plaintext input that looks like
+    a known credential (``SECRET_PATTERNS``) is flagged too.
+    """
     for path, value in walk(args.props):
         shown = format_path(path)
         if (is_secret_path(args.resource_type, path) and _is_plain_credential(value)

@@ -62,7 +62,11 @@ TAGGABLE_TYPES = (
     },
 )
 def check_required_tags(args: ResourceValidationArgs, report: Report) -> None:
-    """Taggable Azure resources carry the required tags."""
+    """Taggable Azure resources carry the required tags.
+
+    Every tag of ``requiredTags`` is present with a non-empty value, on the resource types of
+    ``TAGGABLE_TYPES``.
+    """
     required = config_strings(args.get_config(), "requiredTags", DEFAULT_REQUIRED_TAGS)
     tags = read(args.props, "tags")
     missing = [key for key in required if not is_set(peek(tags, key))]
@@ -86,7 +90,10 @@ def check_required_tags(args: ResourceValidationArgs, report: Report) -> None:
     },
 )
 def check_protect(args: ResourceValidationArgs, report: Report) -> None:
-    """Critical resources are protected against deletion (production)."""
+    """Critical resources are protected against deletion (production).
+
+    The resource types of ``protectedTypes`` are declared with ``protect=True``.
+    """
     protected = config_strings(args.get_config(), "protectedTypes", DEFAULT_PROTECTED_TYPES)
     if not is_type(args.resource_type, *protected):
         return
