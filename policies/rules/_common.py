@@ -227,6 +227,9 @@ def depends_on(resource: PolicyResource, prop: str, target: PolicyResource) -> b
     return any(dep.urn == target.urn for dep in dependencies(resource, prop))
 
 
+DAY_SECONDS = 86400.0
+
+
 def now_utc() -> datetime:
     """The current time (UTC); one place so tests and rules agree on the clock."""
     return datetime.now(UTC)
@@ -289,6 +292,20 @@ def config_strings(config: Mapping[str, Any], key: str, default: Sequence[str]) 
     if isinstance(value, str) or not isinstance(value, Sequence):
         return list(default)
     return [str(item) for item in value]
+
+
+def reasoned_entries(config: Mapping[str, Any], key: str, field: str,
+                     normalise: Callable[[str], str] = str) -> dict[str, bool]:
+    """A config list of ``{field: ..., "reason": ...}`` exceptions as {normalised field: has a
+    non-blank reason}; entries without a string ``field`` are ignored."""
+    result: dict[str, bool] = {}
+    entries = config_value(config, key, [])
+    if isinstance(entries, Sequence) and not isinstance(entries, str):
+        for entry in entries:
+            if isinstance(entry, Mapping) and isinstance(entry.get(field), str):
+                reason = entry.get("reason")
+                result[normalise(entry[field])] = isinstance(reason, str) and bool(reason.strip())
+    return result
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from ._common import (
     raw_elements,
     read,
     read_all,
+    reasoned_entries,
 )
 from ._policy import Controls, Family, integer_property, string_list_property
 from ._types import CA_POLICY, NAMED_LOCATION
@@ -212,19 +213,6 @@ def check_enabled(args: ResourceValidationArgs, report: Report) -> None:
         )
 
 
-def _recorded(config: Any) -> dict[str, bool]:
-    """recordedExclusions as {object id (lower case): has a reason}."""
-    result: dict[str, bool] = {}
-    entries = config.get("recordedExclusions", [])
-    if isinstance(entries, list):
-        for entry in entries:
-            if isinstance(entry, dict) and isinstance(entry.get("objectId"), str):
-                reason = entry.get("reason")
-                result[entry["objectId"].lower()] = isinstance(reason, str) and bool(
-                    reason.strip())
-    return result
-
-
 @policy.resource(
     name="ca-exclusions-only-break-glass",
     types=[CA_POLICY],
@@ -257,7 +245,7 @@ def check_exclusions(args: ResourceValidationArgs, report: Report) -> None:
         return
     config = args.get_config()
     allowed = {g.lower() for g in config_strings(config, "breakGlassGroupObjectIds", [])}
-    recorded = _recorded(config)
+    recorded = reasoned_entries(config, "recordedExclusions", "objectId", str.lower)
     for field in USER_EXCLUSIONS:
         for entry in read_all(args.props, "conditions", "users", field) or []:
             oid = lower(entry)

@@ -5,7 +5,7 @@ and each object has one authoritative ACL.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -15,7 +15,6 @@ from ._common import (
     UNKNOWN,
     Report,
     config_strings,
-    config_value,
     dependencies,
     elements,
     is_set,
@@ -24,6 +23,7 @@ from ._common import (
     of_type,
     peek,
     read,
+    reasoned_entries,
 )
 from ._policy import Controls, Family, string_list_property
 from ._types import DB_GRANT, DB_GRANTS, DB_PERMISSIONS
@@ -179,24 +179,12 @@ def check_no_broad_manage(args: ResourceValidationArgs, report: Report) -> None:
             )
 
 
-def _exceptions(config: Mapping[str, Any]) -> dict[str, bool]:
-    """productionTransitionExceptions as {principal: has a reason}."""
-    result: dict[str, bool] = {}
-    entries = config_value(config, "productionTransitionExceptions", [])
-    if isinstance(entries, Sequence) and not isinstance(entries, str):
-        for entry in entries:
-            if isinstance(entry, Mapping) and isinstance(entry.get("principal"), str):
-                reason = entry.get("reason")
-                result[entry["principal"]] = isinstance(reason, str) and bool(reason.strip())
-    return result
-
-
 def _uc_production_rights(args: ResourceValidationArgs, report: Report) -> None:
     """The UC form: MANAGE/ALL_PRIVILEGES on a model only for service principals and admins."""
     if not _is_model_grants(args):
         return
     config = args.get_config()
-    exceptions = _exceptions(config)
+    exceptions = reasoned_entries(config, "productionTransitionExceptions", "principal")
     admins = set(config_strings(config, "adminGroupNames", DEFAULT_ADMIN_GROUPS))
     for principal, privileges in grants_of(args.props):
         held = sorted(UC_MANAGE_PRIVILEGES & set(privileges))
@@ -250,7 +238,8 @@ def check_production_transitions(args: ResourceValidationArgs, report: Report) -
     if args.resource_type in (DB_GRANTS, DB_GRANT):
         _uc_production_rights(args, report)
         return
-    exceptions = _exceptions(args.get_config())
+    exceptions = reasoned_entries(args.get_config(), "productionTransitionExceptions",
+                                  "principal")
     for acl in _access_controls(args.props):
         if acl.level != CAN_MANAGE_PRODUCTION_VERSIONS or acl.kind == "service principal":
             continue

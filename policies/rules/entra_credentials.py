@@ -11,6 +11,7 @@ from typing import Optional
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from ._common import (
+    DAY_SECONDS,
     GITHUB_ISSUER,
     TOKEN_EXCHANGE_AUDIENCE,
     UNKNOWN,
@@ -40,7 +41,6 @@ policy = Family("entra")
 
 DEFAULT_MAX_PASSWORD_DAYS = 180
 DEFAULT_OVERLAP_DAYS = 30
-DAY_SECONDS = 86400.0
 # AKS workload identity: the cluster's OIDC issuer and one service account as subject.
 _AKS_ISSUER = re.compile(
     r"^https://[a-z0-9]+\.oic\.prod-aks\.azure\.com/[0-9a-f-]{36}/[0-9a-f-]{36}/?$"

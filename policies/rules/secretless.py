@@ -6,15 +6,13 @@ identity providers) has no secret to leak or rotate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Optional
+from typing import Optional
 
 from pulumi_policy import EnforcementLevel, PolicyResource, Severity, StackValidationArgs
 
 from ._common import (
     UNKNOWN,
     Report,
-    config_value,
     dependencies,
     is_type,
     label,
@@ -22,25 +20,12 @@ from ._common import (
     of_type,
     peek,
     read,
+    reasoned_entries,
 )
 from ._policy import Controls, Family
 from ._types import APPLICATION, APPLICATION_PASSWORD
 
 policy = Family("identities")
-
-
-def _accepted(config: Mapping[str, Any]) -> dict[str, bool]:
-    """acceptedPasswordApplications as {display name (casefolded): has a reason}."""
-    result: dict[str, bool] = {}
-    entries = config_value(config, "acceptedPasswordApplications", [])
-    if isinstance(entries, Sequence) and not isinstance(entries, str):
-        for entry in entries:
-            if isinstance(entry, Mapping) and isinstance(entry.get("displayName"), str):
-                reason = entry.get("reason")
-                result[entry["displayName"].strip().casefold()] = (
-                    isinstance(reason, str) and bool(reason.strip())
-                )
-    return result
 
 
 def _password_owner(password: PolicyResource,
@@ -114,7 +99,8 @@ def check_prefer_secretless(args: StackValidationArgs, report: Report) -> None:
     applications declared elsewhere (by application id); ``acceptedPasswordApplications``
     exempts an application by display name when the entry has a reason.
     """
-    accepted = _accepted(args.get_config())
+    accepted = reasoned_entries(args.get_config(), "acceptedPasswordApplications",
+                                "displayName", lambda name: name.strip().casefold())
     applications = of_type(args.resources, APPLICATION)
     owned: dict[str, tuple[PolicyResource, list[PolicyResource]]] = {}
     foreign: dict[str, list[PolicyResource]] = {}

@@ -8,7 +8,17 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
-from ._common import Report, canonical_type, config_int, is_set, now_utc, of_type, peek, read
+from ._common import (
+    DAY_SECONDS,
+    Report,
+    canonical_type,
+    config_int,
+    is_set,
+    now_utc,
+    of_type,
+    peek,
+    read,
+)
 from ._policy import AP_KEY_VAULT_SECRET_EXPIRY, Controls, Family, integer_property
 from ._sdk import is_secret, is_unknown_sentinel, raw
 from ._types import DB_GRANTS, KEY_VAULT_SECRET, STACK_TYPE, SYNCHRONIZATION_SECRET
@@ -242,7 +252,7 @@ def check_key_vault_expiry(args: ResourceValidationArgs, report: Report) -> None
     if isinstance(expires, bool) or not isinstance(expires, (int, float)):
         report(f"properties.attributes.expires is {expires!r}, not seconds since the epoch.")
         return
-    days = (float(expires) - now_utc().timestamp()) / 86400.0
+    days = (float(expires) - now_utc().timestamp()) / DAY_SECONDS
     if days > maximum:
         report(
             f"properties.attributes.expires is {int(days)} days from now; set it at most "
