@@ -178,6 +178,7 @@ def _document(chosen: list[tuple[CapturedResource, str]],
     name_table: dict[str, str] = {}
     entries: list[dict[str, Any]] = []
     components: dict[str, str] = {}  # URN -> name used in this file
+    file_names = _component_file_names(chosen, by_urn)
 
     def component_ref(urn: str) -> str | None:
         parent = by_urn.get(urn)
@@ -186,12 +187,15 @@ def _document(chosen: list[tuple[CapturedResource, str]],
         if urn in components:
             return components[urn]
         grand = component_ref(parent.parent) if parent.parent else None
-        components[urn] = parent.name
-        entry: dict[str, Any] = {"type": parent.type, "name": parent.name, "component": True}
+        name = file_names[urn]
+        components[urn] = name
+        entry: dict[str, Any] = {"type": parent.type, "name": name, "component": True}
+        if name != parent.name:
+            entry["logicalName"] = parent.name
         if grand:
             entry["parent"] = grand
         entries.append(entry)
-        return parent.name
+        return name
 
     for resource, import_id in chosen:
         entry = {"type": resource.type, "name": resource.name, "id": import_id}
@@ -214,6 +218,39 @@ def _document(chosen: list[tuple[CapturedResource, str]],
         doc["nameTable"] = dict(sorted(name_table.items()))
     doc["resources"] = entries
     return doc
+
+
+def _component_file_names(chosen: list[tuple[CapturedResource, str]],
+                          by_urn: dict[str, CapturedResource]) -> dict[str, str]:
+    """The name each ancestor component goes by in the file (children name it as ``parent``).
+
+    The import file refers to a parent by its ``name``, and a name two entries share is an
+    "ambiguous parent". Two components may share a logical name (a group and a model both keyed
+    ``auditors``: ``config:Group`` and ``config:Model``), so such a component is named
+    ``<type>-<name>`` in the file (``group-auditors``) and keeps its real logical name in
+    ``logicalName``, which is what its URN is built from.
+    """
+    ancestors: dict[str, CapturedResource] = {}
+    for resource, _ in chosen:
+        urn = resource.parent
+        while urn and urn in by_urn and urn not in ancestors:
+            ancestors[urn] = by_urn[urn]
+            urn = by_urn[urn].parent
+    counts: dict[str, int] = {}
+    for res in [r for r, _ in chosen] + list(ancestors.values()):
+        counts[res.name] = counts.get(res.name, 0) + 1
+    names: dict[str, str] = {}
+    taken = set(counts)
+    for urn, component in ancestors.items():
+        name = component.name
+        if counts[name] > 1:
+            base = f"{component.type.rsplit(':', 1)[-1].lower()}-{name}"
+            name, n = base, 2
+            while name in taken:
+                name, n = f"{base}-{n}", n + 1
+            taken.add(name)
+        names[urn] = name
+    return names
 
 
 def _plugin_version(package: str) -> str:

@@ -139,3 +139,42 @@ def test_ids_file_is_read_like_a_stack_file(tmp_path: Path) -> None:
     err = io.StringIO()
     assert main(["import", "prod", "--ids", str(fifo)], stdout=io.StringIO(), stderr=err) == 2
     assert "ids.fifo" in err.getvalue()
+
+
+def test_components_that_share_a_logical_name_get_distinct_file_names(tmp_path: Path) -> None:
+    """A group and a model both keyed ``auditors``: two components named ``auditors``
+    (``config:Group`` and ``config:Model``). A parent named twice in an import file is
+    refused by `pulumi import` ("ambiguous parent"), so each goes by a qualified file name and
+    keeps its logical name (its URN) in ``logicalName``."""
+    from gate.adopt import _component_file_names
+    from gate.model import CapturedResource
+
+    def res(urn: str, type_: str, name: str, parent: str = "", custom: bool = True
+            ) -> CapturedResource:
+        return CapturedResource(urn=urn, type=type_, name=name, custom=custom, inputs={},
+                                parent=parent)
+
+    stack = "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s"
+    group = res("urn:g", "databricks-ml-entra:config:Group", "auditors", stack, False)
+    model = res("urn:m", "databricks-ml-entra:config:Model", "auditors", stack, False)
+    ws = res("urn:w", "databricks-ml-entra:workspace:DatabricksWorkspace", "workspace", stack,
+             False)
+    chosen = [(res("urn:1", "azuread:index/group:Group", "groups-auditors", "urn:g"), "x"),
+              (res("urn:2", "databricks:index/grants:Grants", "model-access-auditors-grants",
+                   "urn:m"), "y"),
+              (res("urn:3", "azure-native:resources:ResourceGroup", "workspace-rg", "urn:w"),
+               "z")]
+    by_urn = {r.urn: r for r in (group, model, ws)}
+    names = _component_file_names(chosen, by_urn)
+    assert names == {"urn:g": "group-auditors", "urn:m": "model-auditors",
+                     "urn:w": "workspace"}
+    from gate.adopt import _document
+    doc = _document(chosen, by_urn)
+    components = {e["name"]: e for e in doc["resources"] if e.get("component")}
+    assert components["group-auditors"]["logicalName"] == "auditors"
+    assert components["model-auditors"]["logicalName"] == "auditors"
+    assert "logicalName" not in components["workspace"]
+    parents = {e["name"]: e.get("parent") for e in doc["resources"] if not e.get("component")}
+    assert parents == {"groups-auditors": "group-auditors",
+                       "model-access-auditors-grants": "model-auditors",
+                       "workspace-rg": "workspace"}
