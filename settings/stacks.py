@@ -55,8 +55,3 @@ def environment_of(stack: str, path: Path | None = None) -> str:
             f"stack {stack!r} is not in {(path or STACKS_FILE).name}, so nothing says whether it "
             f"is dev or prod (known stacks: {', '.join(sorted(stacks)) or 'none'})")
     return stacks[stack]
-
-
-def policy_config_path(stack: str, pack_dir: Path) -> Path:
-    """The ``--policy-pack-config`` a stack is judged with: ``config/<environment>.json``."""
-    return pack_dir / "config" / f"{environment_of(stack)}.json"
