@@ -17,7 +17,7 @@ pack included), which is far less sensitive to a loaded machine than wall time.
 
 The kinds are interleaved (gate, floor, baseline; then rotated) ``--repeat`` times, so that all
 see the same machine; the medians are reported, and the median of the per-round ratios.
-Targets (issue 18): 5,000 resources at most 1.3x the floor; ``gate dev`` at most 1.3x the bare
+Targets: 5,000 resources at most 1.3x the floor; ``gate dev`` at most 1.3x the bare
 SDK imports; peak memory (``--memory``) under 1 GiB at 10,000 resources.
 """
 

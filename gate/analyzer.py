@@ -48,7 +48,6 @@ from gate.pack_session import PolicyPackSession
 from gate.pack_types import (
     AnalyzerInfo,
     EnforcementLevel,
-    EngineLog,
     PackRPCError,
     PackStartError,
     PolicyConfig,
@@ -67,7 +66,6 @@ from gate.pack_wire import (
     SECRET_SIG,
     SPECIAL_SIG_KEY,
     UNKNOWN_STRING_VALUE,
-    _struct,
     to_wire_value,
 )
 
@@ -80,7 +78,6 @@ __all__ = [
     "SPECIAL_SIG_KEY",
     "UNKNOWN_STRING_VALUE",
     "AnalyzerInfo",
-    "EngineLog",
     "EnforcementLevel",
     "PackRPCError",
     "PackStartError",
@@ -93,7 +90,6 @@ __all__ = [
     "Remediation",
     "Violation",
     "_config_environment",
-    "_struct",
     "load_policy_pack_config",
     "parse_policy_pack_config",
     "reconcile_policy_pack_config",

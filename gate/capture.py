@@ -12,7 +12,6 @@ import asyncio
 import atexit
 import gc
 import json
-import math
 import runpy
 import sys
 from collections.abc import Iterator
@@ -96,40 +95,9 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
 
 
 def decode_struct(struct: Any) -> dict[str, Any]:
-    """A protobuf Struct from the wire -> plain values with UNKNOWN and Secret markers.
-
-    Walks the message once. The result is ``_decode(MessageToDict(struct))``, which is still
-    how a signature object (secret, resource reference, output value) is decoded.
-    """
-    decoded = _decode_struct(struct)
+    """A protobuf Struct from the wire -> plain values with UNKNOWN and Secret markers."""
+    decoded = _decode(json_format.MessageToDict(struct, preserving_proto_field_name=True))
     return decoded if isinstance(decoded, dict) else {}
-
-
-def _decode_struct(struct: Any) -> Any:
-    fields = struct.fields
-    if rpc._special_sig_key in fields:
-        return _decode(json_format.MessageToDict(struct, preserving_proto_field_name=True))
-    return {key: _decode_value(item) for key, item in fields.items()}
-
-
-def _decode_value(value: Any) -> Any:
-    """One protobuf Value, as ``_decode`` reads its ``MessageToDict`` form."""
-    kind = value.WhichOneof("kind")
-    if kind == "string_value":
-        text = value.string_value
-        return UNKNOWN if text == rpc.UNKNOWN else text
-    if kind == "number_value":
-        number = value.number_value
-        if math.isinf(number) or math.isnan(number):
-            raise ValueError(f"Fail to serialize {number} as a JSON number")
-        return int(number) if number.is_integer() else number
-    if kind == "bool_value":
-        return value.bool_value
-    if kind == "struct_value":
-        return _decode_struct(value.struct_value)
-    if kind == "list_value":
-        return [_decode_value(item) for item in value.list_value.values]
-    return None  # null_value, or no value set
 
 
 def _decode(value: Any) -> Any:

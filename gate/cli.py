@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
     progress = _Progress(err, quiet=args.quiet)
     try:
         check_combinations(args)
-        return _run(args, out, err, progress)
+        return _run(args, out, progress)
     except SettingsError as exc:
         from gate.failure import from_settings_error
 
@@ -169,7 +169,7 @@ def _failure_report(args: argparse.Namespace, out: TextIO, code: int, kind: str,
         sys.stderr.write(term.block(f"gate: could not write the error report: {exc}") + "\n")
 
 
-def _run(args: argparse.Namespace, out: TextIO, err: TextIO, progress: _Progress) -> int:
+def _run(args: argparse.Namespace, out: TextIO, progress: _Progress) -> int:
     from gate.capture import capture, plan_kept
     from gate.esc import read_stack
     from gate.trace import trace

@@ -52,7 +52,6 @@ class PolicyResult:
     config_file: str = ""
     policies: list[dict[str, Any]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    analyzer_seconds: float = 0.0
 
 
 def scrub(value: Any) -> Any:

@@ -123,7 +123,7 @@ def _load(path: Path) -> dict[str, Any]:
     from settings.yaml12 import read_document
 
     try:
-        # The safe reader: a FIFO or device never blocks, hostile YAML is refused (issue 14.7).
+        # The safe reader: a FIFO or device never blocks, hostile YAML is refused.
         doc = read_document(path) or {}
     except (OSError, ValueError, yaml.YAMLError):
         return {}

@@ -159,20 +159,14 @@ def evaluate(plan: Plan, pack_dir: Path, config_file: Path | None, *,
     pack is started here. Remediated properties replace the inputs of the plan's resources,
     as the engine deploys them.
     """
-    if started is not None:
-        return _evaluate(plan, started.pack_dir, started.config_file, progress,
-                         started.session_args, started.session())
-    session_args = pack_session_args(plan.stack, plan.project, config_file, stack_config,
-                                     deadline)
-    with PolicyPackSession(pack_dir, **session_args) as session:
-        return _evaluate(plan, pack_dir, config_file, progress, session_args, session)
-
-
-def _evaluate(plan: Plan, pack_dir: Path, config_file: Path | None,
-              progress: Callable[[str], None] | None, session_args: dict[str, Any],
-              session: PolicyPackSession) -> PolicyResult:
+    if started is None:
+        with start_pack(pack_dir, config_file, stack=plan.stack, project=plan.project,
+                        stack_config=stack_config, deadline=deadline) as started:
+            return evaluate(plan, pack_dir, config_file, progress=progress, started=started)
+    pack_dir, config_file, session_args = (started.pack_dir, started.config_file,
+                                           started.session_args)
+    session = started.session()
     say = progress or (lambda _m: None)
-    started = time.perf_counter()
     root = stack_resource(plan)
     resources = [root, *plan.resources]
     by_urn = {r.urn: r for r in resources}
@@ -204,7 +198,6 @@ def _evaluate(plan: Plan, pack_dir: Path, config_file: Path | None,
         pack_name=info.name, pack_version=info.version,
         config_file=str(config_file) if config_file else "",
         policies=[_policy_entry(p) for p in info.policies],
-        analyzer_seconds=time.perf_counter() - started,
     )
     meta = {p.name: p for p in info.policies}
     result.findings = sorted((_finding(v, meta, by_urn) for v in violations),

@@ -164,7 +164,7 @@ def render_junit(failure: Failure) -> str:
 
 
 def render_sarif(failure: Failure, root: Path) -> str:
-    from gate.render_sarif import SARIF_SCHEMA, TOOL_INFORMATION_URI, TOOL_NAME
+    from gate.render_sarif import sarif_log
 
     uri, text = _artifact(failure.stack_file, root)
     results = []
@@ -182,39 +182,28 @@ def render_sarif(failure: Failure, root: Path) -> str:
                 "region": {"startLine": _line(text, p.key)}}}],
             "properties": {"configKey": esc.name(p.key), "exitCode": failure.exit_code},
         })
-    log = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": TOOL_NAME,
-                "informationUri": TOOL_INFORMATION_URI,
-                "rules": [{
-                    "id": failure.rule_id,
-                    "shortDescription": {"text": failure.title},
-                    "fullDescription": {"text": f"{failure.title}: the gate stopped with exit "
-                                        f"{failure.exit_code} before any policy verdict."},
-                    "help": {"text": "Fix the problem named in the result and run the gate "
-                                     "again; the policy verdicts appear once it runs through."},
-                    "defaultConfiguration": {"level": "error"},
-                }],
-            }},
-            "automationDetails": {"id": f"databricks-ml-entra/{esc.name(failure.stack)}/"},
-            "invocations": [{"executionSuccessful": False, "exitCode": failure.exit_code}],
-            "results": results,
-            "properties": {"stack": esc.name(failure.stack), "exitCode": failure.exit_code},
-        }],
+    rule = {
+        "id": failure.rule_id,
+        "shortDescription": {"text": failure.title},
+        "fullDescription": {"text": f"{failure.title}: the gate stopped with exit "
+                            f"{failure.exit_code} before any policy verdict."},
+        "help": {"text": "Fix the problem named in the result and run the gate "
+                         "again; the policy verdicts appear once it runs through."},
+        "defaultConfiguration": {"level": "error"},
     }
-    return jsondoc.dumps(log, indent=2) + "\n"
+    return sarif_log(failure.stack, [rule], {
+        "invocations": [{"executionSuccessful": False, "exitCode": failure.exit_code}],
+        "results": results,
+        "properties": {"stack": esc.name(failure.stack), "exitCode": failure.exit_code},
+    })
 
 
 def _artifact(stack_file: Path | None, root: Path) -> tuple[str, str]:
+    from gate.render_sarif import artifact_uri
+
     if stack_file is None:
         return "Pulumi.yaml", ""
-    try:
-        uri = stack_file.resolve().relative_to(root.resolve()).as_posix()
-    except (ValueError, OSError):
-        uri = stack_file.name
+    uri = artifact_uri(stack_file, root)
     try:
         if stack_file.is_file() and stack_file.stat().st_size <= 4 * 1024 * 1024:
             return uri, stack_file.read_text(encoding="utf-8")

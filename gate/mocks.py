@@ -234,18 +234,16 @@ MOCK_OUTPUTS: dict[str, OutputFn] = {
 }
 
 # Reads of existing objects (invokes). Published first-party service principals expose their
-# delegated scopes; the ids below are the real, documented ones (see components/entra_identity.py).
-GRAPH_APP_ID = MS_GRAPH_APP_ID
-DATABRICKS_APP_ID = AZURE_DATABRICKS_APP_ID
+# delegated scopes; the ids below are the real, documented ones (settings/wellknown.py).
 PUBLISHED_SCOPES = {
-    GRAPH_APP_ID: {
+    MS_GRAPH_APP_ID: {
         "openid": "37f7f235-527c-4136-accd-4a02d197296e",
         "profile": "14dad69e-099b-42c9-810b-d002981feec1",
         "email": "64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0",
         "offline_access": "7427e0e9-2fba-42fe-b0c0-848c9e6a8182",
         "User.Read": "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
     },
-    DATABRICKS_APP_ID: {"user_impersonation": "739272be-e143-11e8-9f32-f2801f1b9fd1"},
+    AZURE_DATABRICKS_APP_ID: {"user_impersonation": "739272be-e143-11e8-9f32-f2801f1b9fd1"},
 }
 
 
@@ -256,7 +254,7 @@ def _service_principal_lookup(args: dict[str, Any]) -> dict[str, Any]:
         "id": _uuid("published-sp", client_id),
         "objectId": _uuid("published-sp", client_id),
         "clientId": client_id,
-        "displayName": {GRAPH_APP_ID: "Microsoft Graph", DATABRICKS_APP_ID: "AzureDatabricks"}.get(client_id, client_id),
+        "displayName": {MS_GRAPH_APP_ID: "Microsoft Graph", AZURE_DATABRICKS_APP_ID: "AzureDatabricks"}.get(client_id, client_id),
         "oauth2PermissionScopeIds": dict(scopes),
         "appRoleIds": {},
         "oauth2PermissionScopes": [{"id": v, "value": k, "type": "User", "enabled": True,

@@ -17,10 +17,8 @@ import jsonschema
 
 from gate.pack_types import LEVELS, AnalyzerInfo, PolicyConfig, PolicyConfigError, PolicyInfo
 
-_LEVELS = LEVELS
 # The JSON schema the CLI injects into every policy's config schema (analyzer_plugin.go).
-_ENFORCEMENT_LEVEL_SCHEMA: dict[str, Any] = {"type": "string", "enum": list(_LEVELS)}
-
+_ENFORCEMENT_LEVEL_SCHEMA: dict[str, Any] = {"type": "string", "enum": list(LEVELS)}
 
 
 def load_policy_pack_config(path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -47,7 +45,7 @@ def parse_policy_pack_config(document: Mapping[str, Any] | None) -> dict[str, Po
         level = ""
         properties: dict[str, Any] | None = None
         if isinstance(value, str):
-            if value not in _LEVELS:
+            if value not in LEVELS:
                 errors.append(
                     f'parsing enforcement level for "{key}": "{value}" is not a valid '
                     "enforcement level"
@@ -64,7 +62,7 @@ def parse_policy_pack_config(document: Mapping[str, Any] | None) -> dict[str, Po
                         "enforcement level; must be a string"
                     )
                     continue
-                if given not in _LEVELS:
+                if given not in LEVELS:
                     errors.append(
                         f'parsing enforcement level for "{key}": "{given}" is not a valid '
                         "enforcement level"
@@ -111,7 +109,7 @@ def reconcile_policy_pack_config(
     if errors:
         raise PolicyConfigError(errors)
     invalid = [f'invalid enforcement level "{cfg.enforcement_level}" for "{name}"'
-               for name, cfg in result.items() if cfg.enforcement_level not in _LEVELS]
+               for name, cfg in result.items() if cfg.enforcement_level not in LEVELS]
     if invalid:
         raise PolicyConfigError(invalid)
     return result
@@ -123,14 +121,14 @@ def _apply_config(
     """``applyConfig``: the ``"all"`` level first, then each entry (including ``"all"``)."""
     applied = dict(result)
     everything = to_apply.get("all")
-    if everything is not None and everything.enforcement_level in _LEVELS:
+    if everything is not None and everything.enforcement_level in LEVELS:
         for name, current in applied.items():
             applied[name] = PolicyConfig(everything.enforcement_level, current.properties)
     for name, config in to_apply.items():
         level, properties = "", None
         if name in applied:
             level, properties = applied[name].enforcement_level, applied[name].properties
-        if config.enforcement_level in _LEVELS:
+        if config.enforcement_level in LEVELS:
             level = config.enforcement_level
         if config.properties:
             properties = {**(properties or {}), **config.properties}

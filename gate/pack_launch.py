@@ -118,7 +118,8 @@ def _config_environment(config: Mapping[str, str]) -> dict[str, str]:
 
     Linux refuses to exec a process with an environment string over 128 KiB
     (``MAX_ARG_STRLEN``), and the CLI puts the whole stack config in one variable: a large
-    stack (a few hundred groups) cannot start a Python policy pack that way (pulumi/pulumi#20402).
+    stack (a few hundred groups) cannot start a Python policy pack that way
+    (https://github.com/pulumi/pulumi/issues/20402).
     When ``PULUMI_CONFIG`` would be too long, the largest values move, one by one, to
     ``PULUMI_CONFIG_<KEY>`` variables, which the Python SDK's ``get_config`` reads before
     ``PULUMI_CONFIG``: the pack sees the same config. A single value over the limit is an error.

@@ -38,7 +38,7 @@ from gate.pack_launch import (
     _config_environment,
     _read_manifest,
 )
-from gate.pack_types import EngineLog, PackStartError, PolicyPackError
+from gate.pack_types import PackStartError, PolicyPackError
 from gate.pack_wire import config_string
 
 # rpcutil.GrpcChannelOptions: the CLI raises the message limits to 400 MiB.
@@ -114,14 +114,11 @@ class _EngineServicer(engine_pb2_grpc.EngineServicer):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.logs: list[EngineLog] = []
         self.root_urn = ""
 
     def Log(self, request: Any, context: Any) -> empty_pb2.Empty:  # noqa: N802 - gRPC name
-        """Record a log message."""
-        severity = engine_pb2.LogSeverity.Name(request.severity).lower()
-        with self._lock:
-            self.logs.append(EngineLog(severity, request.message, request.urn))
+        """Accept a log message. The Python SDK never calls this (``pulumi.log`` writes to the
+        pack's stderr, which the gate reads), so nothing keeps it."""
         return empty_pb2.Empty()
 
     def GetRootResource(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC name
@@ -266,23 +263,9 @@ class PackProcess(ABC):
         """The pack's process id, once launched."""
         return self._process.pid if self._process else None
 
-    @property
-    def engine_address(self) -> str:
-        """The address of the Engine service given to the pack."""
-        return self._engine.address if self._engine else ""
-
-    @property
-    def engine_logs(self) -> list[EngineLog]:
-        """``Log`` calls received on the Engine service (the Python SDK logs to stderr)."""
-        return list(self._engine.servicer.logs) if self._engine else []
-
     def stderr_text(self) -> str:
         """Everything the pack wrote to stderr (``pulumi.log`` output lands here)."""
         return self._stderr.text() if self._stderr else ""
-
-    def stdout_text(self) -> str:
-        """Everything the pack wrote to stdout, the port line included."""
-        return self._stdout.text() if self._stdout else ""
 
     def _launch(self) -> None:
         """Boot the pack like the CLI and connect to it (an AnalyzerStub in ``_stub``)."""

@@ -40,17 +40,15 @@ from gate.pack_types import (
     Violation,
 )
 from gate.pack_wire import (
-    ProviderDescriptions,
     add_stack_resource,
     analyze_request,
     configure_request,
     configure_stack_request,
     convert_info,
     convert_violations,
-    options_of,
+    describe_provider,
 )
 
-_LEVELS = LEVELS
 _APPLICATION_EXCEPTION = "Exception calling application: "
 _TRACEBACK_MARKER = "Traceback (most recent call last):"
 
@@ -124,9 +122,7 @@ class PolicyPackSession(PackProcess):
         self._info: AnalyzerInfo | None = None
         self._config: dict[str, PolicyConfig] = {}
         self._known: dict[str, CapturedResource] = {}
-        self._providers = ProviderDescriptions()
         self._severities: dict[str, str] | None = None
-        self.plugin_version = ""
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"pid={self.pid}" if self._started else "idle"
@@ -151,8 +147,7 @@ class PolicyPackSession(PackProcess):
         )
         info = self._opening_call("GetAnalyzerInfo", empty_pb2.Empty())
         self._info = self._convert_info(info)
-        plugin_info = self._opening_call("GetPluginInfo", empty_pb2.Empty())
-        self.plugin_version = plugin_info.version if plugin_info is not None else ""
+        self._opening_call("GetPluginInfo", empty_pb2.Empty())
         try:
             self.configure(self._initial_policy_config)
         except PackRPCError as error:
@@ -295,7 +290,7 @@ class PolicyPackSession(PackProcess):
     def _level_of(self, policy: PolicyInfo) -> EnforcementLevel:
         """The level the pack applies to ``policy`` under the current config."""
         configured = self._config.get(policy.name)
-        if configured is not None and configured.enforcement_level in _LEVELS:
+        if configured is not None and configured.enforcement_level in LEVELS:
             return cast(EnforcementLevel, configured.enforcement_level)
         return policy.enforcement_level
 
@@ -308,11 +303,6 @@ class PolicyPackSession(PackProcess):
         except grpc.RpcError as error:
             raise self._rpc_failure("Configure", error, offset) from error
 
-    @staticmethod
-    def _options(resource: CapturedResource) -> analyzer_pb2.AnalyzerResourceOptions:
-        """``marshalResourceOptions``: the options the model knows, the rest empty."""
-        return options_of(resource)
-
     def _provider(
         self,
         reference: str,
@@ -320,8 +310,7 @@ class PolicyPackSession(PackProcess):
         known: Mapping[str, CapturedResource] | None = None,
     ) -> analyzer_pb2.AnalyzerProviderResource | None:
         """Describe the provider behind a ``urn::id`` reference (``marshalProvider``)."""
-        return self._providers.describe(reference, explicit,
-                                        known if known is not None else self._known)
+        return describe_provider(reference, explicit, known if known is not None else self._known)
 
     def _analysis_call(self, method: str, request: Any, urn: str | None) -> Any:
         """Call Analyze/AnalyzeStack and turn failures into PolicyCrash or PackRPCError."""
@@ -380,7 +369,7 @@ class PolicyPackSession(PackProcess):
                 self._send_configure({
                     name: config if name == candidate.name
                     else PolicyConfig("disabled", config.properties)
-                    for name, config in base.items() if config.enforcement_level in _LEVELS
+                    for name, config in base.items() if config.enforcement_level in LEVELS
                 })
                 try:
                     call(request, timeout=self._call_timeout())

@@ -1,8 +1,8 @@
 """What the policy pack protocol returns and how it fails: the gate's view of the analyzer.
 
 Errors (:class:`PolicyPackError` and its kinds) and results (:class:`Violation`,
-:class:`Remediation`, :class:`PolicyInfo`, :class:`AnalyzerInfo`, :class:`PolicyConfig`,
-:class:`EngineLog`) shared by the wire format (:mod:`gate.pack_wire`), the policy config
+:class:`Remediation`, :class:`PolicyInfo`, :class:`AnalyzerInfo`, :class:`PolicyConfig`)
+shared by the wire format (:mod:`gate.pack_wire`), the policy config
 (:mod:`gate.pack_config`), the pack process (:mod:`gate.pack_process`) and the session
 (:mod:`gate.pack_session`). :mod:`gate.analyzer` re-exports all of them.
 """
@@ -112,20 +112,16 @@ class PolicyConfig:
 
 @dataclass(frozen=True)
 class PolicyInfo:
-    """Metadata of one policy, from ``GetAnalyzerInfo``."""
+    """Metadata of one policy, from ``GetAnalyzerInfo``: what the gate reports and configures."""
 
     name: str
     description: str
     enforcement_level: EnforcementLevel
     policy_type: str  # "resource", "stack" or "unknown"
-    display_name: str = ""
-    message: str = ""
     severity: str = ""
     config_schema: Mapping[str, Any] | None = None  # {"properties": {...}, "required": [...]}
     tags: tuple[str, ...] = ()
     remediation_steps: str = ""
-    url: str = ""
-    framework: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -137,19 +133,3 @@ class AnalyzerInfo:
     supports_config: bool
     policies: tuple[PolicyInfo, ...]
     initial_config: Mapping[str, PolicyConfig] = field(default_factory=dict)
-    display_name: str = ""
-    description: str = ""
-    readme: str = ""
-    provider: str = ""
-    tags: tuple[str, ...] = ()
-    repository: str = ""
-
-
-@dataclass(frozen=True)
-class EngineLog:
-    """A ``Log`` call received by the session's Engine service."""
-
-    severity: str
-    message: str
-    urn: str
-

@@ -6,7 +6,7 @@ policy tests' in-process harness (``tests/policies/harness.py``):
 * :func:`to_wire_value` / :func:`to_struct` marshal captured values like the engine
   (``KeepUnknowns``, ``KeepSecrets``, ``SkipInternalKeys``, resource references flattened);
 * :func:`resource_options`, :func:`analyze_request`, :func:`add_stack_resource`,
-  :class:`ProviderDescriptions`, :func:`configure_request` and :func:`configure_stack_request`
+  :func:`describe_provider`, :func:`configure_request` and :func:`configure_stack_request`
   build the requests as the CLI does;
 * :func:`convert_info` and :func:`convert_violations` read the answers as the CLI does.
 """
@@ -119,9 +119,6 @@ def from_struct(message: struct_pb2.Struct) -> dict[str, Any]:
     return cast(dict[str, Any], json_format.MessageToDict(message))
 
 
-_struct = to_struct  # the name bench/profile_pack.py and older callers use
-
-
 def urn_parts(urn: str) -> tuple[str, str]:
     """Return the (type, name) of a URN, as ``URN.Type()`` and ``URN.Name()``."""
     parts = urn.split("::", 3)
@@ -205,40 +202,24 @@ def add_stack_resource(
         message.provider.CopyFrom(provider)
 
 
-class ProviderDescriptions:
+def describe_provider(
+    reference: str, explicit: CapturedResource | None, known: Mapping[str, CapturedResource],
+) -> analyzer_pb2.AnalyzerProviderResource | None:
     """``marshalProvider``: describe the provider behind a ``urn::id`` reference.
 
-    Thousands of resources share a handful of providers: each one is described once.
+    From ``explicit``, else the known resource the reference names, else its URN alone.
     """
-
-    def __init__(self) -> None:
-        # provider URN -> (the resource it was described from, or None; the description)
-        self._cache: dict[
-            str, tuple[CapturedResource | None, analyzer_pb2.AnalyzerProviderResource]] = {}
-
-    def describe(
-        self, reference: str, explicit: CapturedResource | None,
-        known: Mapping[str, CapturedResource],
-    ) -> analyzer_pb2.AnalyzerProviderResource | None:
-        """From ``explicit``, else the known resource the reference names, else its URN alone."""
-        if explicit is None and not reference:
-            return None
-        urn = explicit.urn if explicit is not None else reference.rsplit("::", 1)[0]
-        found = explicit or known.get(urn)
-        cached = self._cache.get(urn)
-        if cached is not None and cached[0] is found:
-            return cached[1]
-        type_token, name = urn_parts(urn)
-        if found is not None:
-            message = analyzer_pb2.AnalyzerProviderResource(
-                urn=urn, type=found.type, name=name or found.name,
-                properties=to_struct(found.inputs),
-            )
-        else:
-            message = analyzer_pb2.AnalyzerProviderResource(urn=urn, type=type_token, name=name,
-                                                            properties=struct_pb2.Struct())
-        self._cache[urn] = (found, message)
-        return message
+    if explicit is None and not reference:
+        return None
+    urn = explicit.urn if explicit is not None else reference.rsplit("::", 1)[0]
+    found = explicit or known.get(urn)
+    type_token, name = urn_parts(urn)
+    if found is None:
+        return analyzer_pb2.AnalyzerProviderResource(urn=urn, type=type_token, name=name,
+                                                     properties=struct_pb2.Struct())
+    return analyzer_pb2.AnalyzerProviderResource(urn=urn, type=found.type,
+                                                 name=name or found.name,
+                                                 properties=to_struct(found.inputs))
 
 
 def configure_request(
@@ -303,30 +284,24 @@ def convert_violations(
 
 
 def convert_info(message: Any, *, version: str = "") -> AnalyzerInfo:
-    """Convert ``AnalyzerInfo`` like the CLI's ``GetAnalyzerInfo`` (``version`` wins if set)."""
+    """Convert ``AnalyzerInfo`` like the CLI's ``GetAnalyzerInfo`` (``version`` wins if set).
+
+    Only what the gate reports, configures and dispatches on is kept."""
     policies = []
     for policy in message.policies:
         schema: dict[str, Any] | None = None
         if policy.HasField("configSchema"):
             schema = {"properties": from_struct(policy.configSchema.properties),
                       "required": list(policy.configSchema.required)}
-        framework = None
-        if policy.HasField("framework"):
-            framework = {key: getattr(policy.framework, key)
-                         for key in ("name", "version", "reference", "specification")}
         policies.append(PolicyInfo(
             name=policy.name,
             description=policy.description,
             enforcement_level=LEVEL_FROM_PROTO[policy.enforcementLevel],
             policy_type=POLICY_TYPE_FROM_PROTO.get(policy.policy_type, "unknown"),
-            display_name=policy.displayName,
-            message=policy.message,
             severity=SEVERITY_FROM_PROTO.get(policy.severity, ""),
             config_schema=schema,
             tags=tuple(policy.tags),
             remediation_steps=policy.remediation_steps,
-            url=policy.url,
-            framework=framework,
         ))
     # convertPolicyConfig: an unset level reads as ADVISORY (enum zero), as in the CLI.
     initial = {name: PolicyConfig(LEVEL_FROM_PROTO[config.enforcementLevel],
@@ -338,10 +313,4 @@ def convert_info(message: Any, *, version: str = "") -> AnalyzerInfo:
         supports_config=message.supportsConfig,
         policies=tuple(policies),
         initial_config=initial,
-        display_name=message.displayName,
-        description=message.description,
-        readme=message.readme,
-        provider=message.provider,
-        tags=tuple(message.tags),
-        repository=message.repository,
     )

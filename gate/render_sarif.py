@@ -25,11 +25,36 @@ LEVELS = {"mandatory": "error", "advisory": "warning", "remediate": "warning", "
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 
 
-def render_sarif(doc: dict[str, Any], policy: PolicyResult, stack_file: Path, root: Path) -> str:
+def artifact_uri(stack_file: Path, root: Path) -> str:
+    """The stack file as a result's location: relative to the checkout, else its name."""
     try:
-        uri = stack_file.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        uri = stack_file.name
+        return stack_file.resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return stack_file.name
+
+
+def sarif_log(stack: str, rules: list[dict[str, Any]], run: dict[str, Any],
+              version: str | None = None) -> str:
+    """The SARIF document of one gate run: the tool, its rules, and the run's own fields.
+
+    Policy results and error reports share the tool's name and the run's category
+    (``automationDetails``), so code scanning reads them as one tool and one stack."""
+    driver: dict[str, Any] = {"name": TOOL_NAME}
+    if version is not None:
+        driver["semanticVersion"] = version
+    driver.update({"informationUri": TOOL_INFORMATION_URI, "rules": rules})
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver},
+                  "automationDetails": {"id": f"databricks-ml-entra/{esc.name(stack)}/"},
+                  **run}],
+    }
+    return jsondoc.dumps(log, indent=2) + "\n"
+
+
+def render_sarif(doc: dict[str, Any], policy: PolicyResult, stack_file: Path, root: Path) -> str:
+    uri = artifact_uri(stack_file, root)
     text = stack_file.read_text(encoding="utf-8")
     rules = [_rule(p) for p in policy.policies]
     index = {r["id"]: i for i, r in enumerate(rules)}
@@ -41,24 +66,12 @@ def render_sarif(doc: dict[str, Any], policy: PolicyResult, stack_file: Path, ro
                                 "frameworks": list(f.frameworks), "remediation": f.remediation}))
     results = [_result(f, index[esc.name(f.policy)], uri, text, doc["stack"])
                for f in policy.findings]
-    log = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": TOOL_NAME,
-                "semanticVersion": policy.pack_version or "0.0.0",
-                "informationUri": TOOL_INFORMATION_URI,
-                "rules": rules,
-            }},
-            "automationDetails": {"id": f"databricks-ml-entra/{esc.name(doc['stack'])}/"},
-            "results": results,
-            "properties": {"stack": esc.name(doc["stack"]), "environment": doc["environment"],
-                           "policyPack": esc.name(policy.pack_name),
-                           "resourcesEvaluated": doc["summary"]["resources"]},
-        }],
-    }
-    return jsondoc.dumps(log, indent=2) + "\n"
+    return sarif_log(doc["stack"], rules, {
+        "results": results,
+        "properties": {"stack": esc.name(doc["stack"]), "environment": doc["environment"],
+                       "policyPack": esc.name(policy.pack_name),
+                       "resourcesEvaluated": doc["summary"]["resources"]},
+    }, version=policy.pack_version or "0.0.0")
 
 
 def _rule(p: dict[str, Any]) -> dict[str, Any]:

@@ -43,11 +43,6 @@ def _shown(ch: str) -> str:
     return f"\\U{code:08x}"
 
 
-def hidden(ch: str) -> bool:
-    """True for a character a reader cannot see or that changes how nearby text is shown."""
-    return _shown(ch) != ch
-
-
 def visible(value: Any) -> str:
     """``value`` as one line of text, every hidden character shown as a backslash escape.
 

@@ -1,4 +1,5 @@
-"""Helpers shared by every rule module: type tokens, property access, config, metadata.
+"""Helpers shared by every rule module: well-known ids, type matching, property access,
+policy config and messages (how a policy is declared: :mod:`rules._policy`).
 
 Property access comes in two flavours:
 
@@ -13,23 +14,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, Optional, Protocol, cast
+from typing import Any, Optional, Protocol
 
 from pulumi_policy import (
-    EnforcementLevel,
-    PolicyComplianceFramework,
-    PolicyConfigSchema,
     PolicyResource,
-    ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
-    Severity,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from ._sdk import is_unknown_sentinel, raw
@@ -43,7 +36,6 @@ class Report(Protocol):
 
 ResourceCheck = Callable[[ResourceValidationArgs, Report], None]
 StackCheck = Callable[[StackValidationArgs, Report], None]
-Path = tuple[Any, ...]
 
 
 class _Unknown:
@@ -70,7 +62,6 @@ MS_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 AZURE_DATABRICKS_APP_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
-STACK_TYPE = "pulumi:pulumi:Stack"
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _VERSIONED_AZURE_NATIVE = re.compile(r"^azure-native:(?P<module>[^:/]+)/v[^:]+:(?P<resource>.+)$")
@@ -236,6 +227,9 @@ def depends_on(resource: PolicyResource, prop: str, target: PolicyResource) -> b
     return any(dep.urn == target.urn for dep in dependencies(resource, prop))
 
 
+DAY_SECONDS = 86400.0
+
+
 def now_utc() -> datetime:
     """The current time (UTC); one place so tests and rules agree on the clock."""
     return datetime.now(UTC)
@@ -300,154 +294,23 @@ def config_strings(config: Mapping[str, Any], key: str, default: Sequence[str]) 
     return [str(item) for item in value]
 
 
-def schema(properties: dict[str, dict[str, Any]]) -> PolicyConfigSchema:
-    """A config schema whose properties all carry a default (none are required)."""
-    return PolicyConfigSchema(properties=properties)
-
-
-def string_list_property(default: Sequence[str], description: str) -> dict[str, Any]:
-    """JSON schema for a list-of-strings config property."""
-    return {
-        "type": "array",
-        "items": {"type": "string"},
-        "default": list(default),
-        "description": description,
-    }
-
-
-def integer_property(default: int, description: str, minimum: int = 0) -> dict[str, Any]:
-    """JSON schema for an integer config property."""
-    return {"type": "integer", "default": default, "minimum": minimum, "description": description}
+def reasoned_entries(config: Mapping[str, Any], key: str, field: str,
+                     normalise: Callable[[str], str] = str) -> dict[str, bool]:
+    """A config list of ``{field: ..., "reason": ...}`` exceptions as {normalised field: has a
+    non-blank reason}; entries without a string ``field`` are ignored."""
+    result: dict[str, bool] = {}
+    entries = config_value(config, key, [])
+    if isinstance(entries, Sequence) and not isinstance(entries, str):
+        for entry in entries:
+            if isinstance(entry, Mapping) and isinstance(entry.get(field), str):
+                reason = entry.get("reason")
+                result[normalise(entry[field])] = isinstance(reason, str) and bool(reason.strip())
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
-# Compliance metadata
+# Messages
 # ---------------------------------------------------------------------------------------------
-
-CIS_NAME = "CIS Microsoft Azure Foundations Benchmark"
-SOC2_NAME = "SOC 2"
-ISO_NAME = "ISO/IEC 27001"
-
-
-@dataclass(frozen=True)
-class Controls:
-    """Every framework mapping of one rule.
-
-    ``cis`` entries look like ``"v5.0.0-2.1.11"`` (a verified recommendation number) or
-    ``"v5.0.0-2.1"`` (the Azure Databricks section, when no single recommendation matches).
-    ``azure_policy`` entries are built-in Azure Policy definition GUIDs.
-    """
-
-    soc2: tuple[str, ...] = ()
-    iso27001: tuple[str, ...] = ()
-    cis: tuple[str, ...] = ()
-    azure_policy: tuple[str, ...] = ()
-
-    def tags(self, domain: str) -> list[str]:
-        """The policy's tags: its domain plus every framework mapping."""
-        result = [f"domain:{domain}"]
-        result += [f"soc2:{c}" for c in self.soc2]
-        result += [f"iso27001-2022:{c}" for c in self.iso27001]
-        result += [f"cis-azure-databricks:{c}" for c in self.cis]
-        result += [f"azure-policy:{guid}" for guid in self.azure_policy]
-        return result
-
-    def primary(self, description: str) -> PolicyComplianceFramework:
-        """The primary framework: CIS when mapped, else SOC 2, else ISO 27001."""
-        if self.cis:
-            version, _, reference = self.cis[0].partition("-")
-            return PolicyComplianceFramework(
-                name=CIS_NAME,
-                version=version.lstrip("v"),
-                reference=reference,
-                specification=description,
-            )
-        if self.soc2:
-            return PolicyComplianceFramework(
-                name=SOC2_NAME,
-                version="2017 TSC (rev. 2022)",
-                reference=self.soc2[0],
-                specification=description,
-            )
-        return PolicyComplianceFramework(
-            name=ISO_NAME,
-            version="2022",
-            reference=self.iso27001[0] if self.iso27001 else "",
-            specification=description,
-        )
-
-
-def _metadata(name: str, description: str, domain: str, severity: Severity,
-              controls: Controls, remediation: str, config: Optional[dict[str, dict[str, Any]]],
-              enforcement: Optional[EnforcementLevel], url: Optional[str]) -> dict[str, Any]:
-    """The metadata every rule carries, resource or stack."""
-    return {
-        "name": name,
-        "description": description,
-        "enforcement_level": enforcement,
-        "config_schema": schema(config) if config else None,
-        "severity": severity,
-        "framework": controls.primary(description),
-        "tags": controls.tags(domain),
-        "remediation_steps": remediation,
-        "url": url,
-    }
-
-
-def resource_rule(
-    *,
-    name: str,
-    description: str,
-    domain: str,
-    types: Sequence[str],
-    check: ResourceCheck,
-    severity: Severity,
-    controls: Controls,
-    remediation: str,
-    config: Optional[dict[str, dict[str, Any]]] = None,
-    enforcement: Optional[EnforcementLevel] = None,
-    url: Optional[str] = None,
-) -> ResourceValidationPolicy:
-    """A resource policy whose ``check`` runs only for the given type tokens."""
-    wanted = frozenset(types)
-
-    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        if wanted and canonical_type(args.resource_type) not in wanted:
-            return
-        check(args, cast(Report, report))
-
-    validate.__doc__ = check.__doc__
-    return ResourceValidationPolicy(
-        validate=validate,
-        **_metadata(name, description, domain, severity, controls, remediation, config,
-                    enforcement, url),
-    )
-
-
-def stack_rule(
-    *,
-    name: str,
-    description: str,
-    domain: str,
-    check: StackCheck,
-    severity: Severity,
-    controls: Controls,
-    remediation: str,
-    config: Optional[dict[str, dict[str, Any]]] = None,
-    enforcement: Optional[EnforcementLevel] = None,
-    url: Optional[str] = None,
-) -> StackValidationPolicy:
-    """A stack policy (runs once over every resource of the stack)."""
-    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        args.resources = StackResources(args.resources)
-        check(args, cast(Report, report))
-
-    validate.__doc__ = check.__doc__
-    return StackValidationPolicy(
-        validate=validate,
-        **_metadata(name, description, domain, severity, controls, remediation, config,
-                    enforcement, url),
-    )
 
 
 def label(resource: PolicyResource) -> str:

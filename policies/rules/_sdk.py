@@ -1,6 +1,6 @@
 """Everything in this pack that depends on pulumi-policy internals, in one guarded place.
 
-Verified against pulumi-policy 1.21.0 (see ``tests/policies/test_sdk_facts.py``):
+Verified against pulumi-policy 1.21.0 (see ``tests/policies/test_policy_sdk_facts.py``):
 
 * The engine marshals resource inputs (``Analyze``) and outputs (``AnalyzeStack``) with
   ``KeepSecrets`` and ``KeepUnknowns``, so secrets arrive as signature objects
@@ -31,7 +31,6 @@ import inspect as _inspect
 import json as _json
 import os as _os
 import threading as _threading
-from collections.abc import Mapping
 from types import SimpleNamespace as _Namespace
 from typing import Any
 
@@ -172,13 +171,8 @@ def raw(container: Any) -> Any:
     return container
 
 
-def is_mapping(value: Any) -> bool:
-    """True for dicts and the SDK's dict proxies."""
-    return isinstance(value, Mapping)
-
-
 # --------------------------------------------------------------------------------------------
-# Per-request reuse (issue 18)
+# Per-request reuse (measured in bench/RESULTS.md, "The levers")
 #
 # pulumi-policy 1.21's ``_PolicyAnalyzerServicer`` rebuilds a resource's arguments once per
 # *policy*: ``deserialize_properties(json_format.MessageToDict(request.properties))``, then

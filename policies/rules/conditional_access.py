@@ -7,23 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from pulumi_policy import (
-    PolicyResource,
-    ResourceValidationArgs,
-    Severity,
-    StackValidationArgs,
-)
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from ._common import (
     AZURE_DATABRICKS_APP_ID,
     UNKNOWN,
-    Controls,
     Report,
     config_int,
     config_strings,
     depends_on,
     elements,
-    integer_property,
     is_set,
     label,
     lower,
@@ -32,16 +25,14 @@ from ._common import (
     raw_elements,
     read,
     read_all,
-    resource_rule,
-    stack_rule,
-    string_list_property,
+    reasoned_entries,
 )
-from .entra import client_apps
+from ._policy import Controls, Family, integer_property, string_list_property
+from ._types import CA_POLICY, NAMED_LOCATION
+from .entra_sign_in import client_apps
 
-DOMAIN = "conditional-access"
+policy = Family("conditional-access")
 
-CA_POLICY = "azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy"
-NAMED_LOCATION = "azuread:index/namedLocation:NamedLocation"
 
 # Microsoft Graph conditionalAccessPolicy.state / clientAppTypes / builtInControls values.
 ENABLED = "enabled"
@@ -146,13 +137,23 @@ def uncovered(
     return missing
 
 
-# ---------------------------------------------------------------------------------------------
-# Checks
-# ---------------------------------------------------------------------------------------------
-
-
+@policy.resource(
+    name="ca-break-glass-excluded",
+    types=[CA_POLICY],
+    severity=Severity.CRITICAL,
+    controls=Controls(soc2=("A1.2", "CC6.1"), iso27001=("A.5.15", "A.5.30")),
+    remediation=(
+        "Add the break-glass group object id(s) to conditions.users.excludedGroups of every "
+        "enabled or report-only policy and list them in breakGlassGroupObjectIds."
+    ),
+    config={
+        "breakGlassGroupObjectIds": string_list_property(
+            [], "Object ids of the emergency-access groups every policy must exclude."
+        ),
+    },
+)
 def check_break_glass(args: ResourceValidationArgs, report: Report) -> None:
-    """Active policies exclude the break-glass group(s)."""
+    """Active conditional access policies exclude the break-glass group(s)."""
     if read(args.props, "state") not in ACTIVE_STATES:
         return
     break_glass = config_strings(args.get_config(), "breakGlassGroupObjectIds", [])
@@ -174,8 +175,17 @@ def check_break_glass(args: ResourceValidationArgs, report: Report) -> None:
         )
 
 
+@policy.stack(
+    name="ca-mfa-for-databricks",
+    severity=Severity.CRITICAL,
+    controls=Controls(soc2=("CC6.1",), iso27001=("A.8.5",)),
+    remediation=(
+        "Declare a ConditionalAccessPolicy (state enabled) including the Databricks app ids "
+        "(or 'All'), the Databricks user groups, and grantControls.builtInControls=['mfa']."
+    ),
+)
 def check_mfa(args: StackValidationArgs, report: Report) -> None:
-    """Sign-ins to the Databricks applications require MFA."""
+    """Sign-ins to Azure Databricks and its client applications require MFA."""
     for target in uncovered(args.resources, requires_mfa):
         report(
             f"{target.description} is not covered by an enabled or report-only conditional access "
@@ -186,26 +196,56 @@ def check_mfa(args: StackValidationArgs, report: Report) -> None:
         )
 
 
-def _recorded(config: Any) -> dict[str, bool]:
-    """recordedExclusions as {object id (lower case): has a reason}."""
-    result: dict[str, bool] = {}
-    entries = config.get("recordedExclusions", [])
-    if isinstance(entries, list):
-        for entry in entries:
-            if isinstance(entry, dict) and isinstance(entry.get("objectId"), str):
-                reason = entry.get("reason")
-                result[entry["objectId"].lower()] = isinstance(reason, str) and bool(
-                    reason.strip())
-    return result
+@policy.resource(
+    name="ca-policies-enabled",
+    types=[CA_POLICY],
+    severity=Severity.HIGH,
+    controls=Controls(soc2=("CC6.1",), iso27001=("A.8.5", "A.5.15")),
+    remediation="Set state='enabled' once the report-only results have been reviewed.",
+)
+def check_enabled(args: ResourceValidationArgs, report: Report) -> None:
+    """Conditional access policies are enforced, not report-only (production)."""
+    state = read(args.props, "state")
+    if state != ENABLED:
+        report(
+            f"state is '{state}'; set state='enabled' in production (report-only and disabled "
+            "policies do not protect sign-ins)."
+        )
 
 
+@policy.resource(
+    name="ca-exclusions-only-break-glass",
+    types=[CA_POLICY],
+    severity=Severity.HIGH,
+    controls=Controls(soc2=("CC6.1", "CC6.2"), iso27001=("A.5.15", "A.5.18")),
+    remediation=(
+        "Exclude only breakGlassGroupObjectIds; for any other exclusion add "
+        "{'objectId': ..., 'reason': ...} to recordedExclusions."
+    ),
+    config={
+        "breakGlassGroupObjectIds": string_list_property(
+            [], "Object ids of the emergency-access groups policies may exclude."
+        ),
+        "recordedExclusions": {
+            "type": "array",
+            "default": [],
+            "description": "Further exclusions, each with the reason it was accepted.",
+            "items": {
+                "type": "object",
+                "properties": {"objectId": {"type": "string"}, "reason": {"type": "string"}},
+                "required": ["objectId", "reason"],
+            },
+        },
+    },
+)
 def check_exclusions(args: ResourceValidationArgs, report: Report) -> None:
-    """Active policies exclude the break-glass groups and nothing else unless recorded."""
+    """Active conditional access policies exclude the break-glass groups and nothing else, unless
+    the exclusion is recorded with a reason."""
     if read(args.props, "state") not in ACTIVE_STATES:
         return
     config = args.get_config()
     allowed = {g.lower() for g in config_strings(config, "breakGlassGroupObjectIds", [])}
-    recorded = _recorded(config)
+    recorded = reasoned_entries(config, "recordedExclusions", "objectId", str.lower)
     for field in USER_EXCLUSIONS:
         for entry in read_all(args.props, "conditions", "users", field) or []:
             oid = lower(entry)
@@ -237,8 +277,17 @@ def _location_refs(policy: PolicyResource) -> tuple[set[str], bool]:
     return refs, unknown
 
 
+@policy.stack(
+    name="ca-named-locations-used",
+    severity=Severity.MEDIUM,
+    controls=Controls(soc2=("CC6.1", "CC6.6"), iso27001=("A.8.20", "A.5.15")),
+    remediation=(
+        "Reference each NamedLocation in conditions.locations of an enabled or report-only "
+        "policy (e.g. excludedLocations of an outside-trusted-locations policy), or remove it."
+    ),
+)
 def check_locations_used(args: StackValidationArgs, report: Report) -> None:
-    """Every named location is used by an enabled or report-only policy."""
+    """Every declared named location is used by an active conditional access policy."""
     policies = [p for p in of_type(args.resources, CA_POLICY)
                 if read(p.props, "state") in ACTIVE_STATES]
     refs = [(p, *_location_refs(p)) for p in policies]
@@ -260,18 +309,19 @@ def check_locations_used(args: StackValidationArgs, report: Report) -> None:
         )
 
 
-def check_enabled(args: ResourceValidationArgs, report: Report) -> None:
-    """Production policies are enforced, not report-only."""
-    state = read(args.props, "state")
-    if state != ENABLED:
-        report(
-            f"state is '{state}'; set state='enabled' in production (report-only and disabled "
-            "policies do not protect sign-ins)."
-        )
-
-
+@policy.resource(
+    name="ca-named-location-narrow-trusted-ranges",
+    types=[NAMED_LOCATION],
+    severity=Severity.MEDIUM,
+    controls=Controls(soc2=("CC6.1", "CC6.6"), iso27001=("A.8.20", "A.5.15")),
+    remediation="List only your egress (NAT/VPN) ranges in a trusted NamedLocation.",
+    config={
+        "minTrustedPrefixLengthIpv4": integer_property(24, "Narrowest allowed IPv4 prefix."),
+        "minTrustedPrefixLengthIpv6": integer_property(48, "Narrowest allowed IPv6 prefix."),
+    },
+)
 def check_trusted_ranges(args: ResourceValidationArgs, report: Report) -> None:
-    """Trusted named locations list narrow egress ranges only."""
+    """Trusted named locations contain only narrow IP ranges."""
     if read(args.props, "ip", "trusted") is not True:
         return
     config = args.get_config()
@@ -290,107 +340,3 @@ def check_trusted_ranges(args: ResourceValidationArgs, report: Report) -> None:
                 f"trusted range '{entry}' is broader than /{minimum[network.version]}; trust only "
                 "your specific egress ranges."
             )
-
-
-# ---------------------------------------------------------------------------------------------
-# Policies
-# ---------------------------------------------------------------------------------------------
-
-POLICIES = [
-    resource_rule(
-        name="ca-break-glass-excluded",
-        description="Active conditional access policies exclude the break-glass group(s).",
-        domain=DOMAIN,
-        types=[CA_POLICY],
-        check=check_break_glass,
-        severity=Severity.CRITICAL,
-        controls=Controls(soc2=("A1.2", "CC6.1"), iso27001=("A.5.15", "A.5.30")),
-        remediation=(
-            "Add the break-glass group object id(s) to conditions.users.excludedGroups of every "
-            "enabled or report-only policy and list them in breakGlassGroupObjectIds."
-        ),
-        config={
-            "breakGlassGroupObjectIds": string_list_property(
-                [], "Object ids of the emergency-access groups every policy must exclude."
-            ),
-        },
-    ),
-    stack_rule(
-        name="ca-mfa-for-databricks",
-        description="Sign-ins to Azure Databricks and its client applications require MFA.",
-        domain=DOMAIN,
-        check=check_mfa,
-        severity=Severity.CRITICAL,
-        controls=Controls(soc2=("CC6.1",), iso27001=("A.8.5",)),
-        remediation=(
-            "Declare a ConditionalAccessPolicy (state enabled) including the Databricks app ids "
-            "(or 'All'), the Databricks user groups, and grantControls.builtInControls=['mfa']."
-        ),
-    ),
-    resource_rule(
-        name="ca-policies-enabled",
-        description="Conditional access policies are enforced, not report-only (production).",
-        domain=DOMAIN,
-        types=[CA_POLICY],
-        check=check_enabled,
-        severity=Severity.HIGH,
-        controls=Controls(soc2=("CC6.1",), iso27001=("A.8.5", "A.5.15")),
-        remediation="Set state='enabled' once the report-only results have been reviewed.",
-    ),
-    resource_rule(
-        name="ca-exclusions-only-break-glass",
-        description=("Active conditional access policies exclude the break-glass groups and "
-                     "nothing else, unless the exclusion is recorded with a reason."),
-        domain=DOMAIN,
-        types=[CA_POLICY],
-        check=check_exclusions,
-        severity=Severity.HIGH,
-        controls=Controls(soc2=("CC6.1", "CC6.2"), iso27001=("A.5.15", "A.5.18")),
-        remediation=(
-            "Exclude only breakGlassGroupObjectIds; for any other exclusion add "
-            "{'objectId': ..., 'reason': ...} to recordedExclusions."
-        ),
-        config={
-            "breakGlassGroupObjectIds": string_list_property(
-                [], "Object ids of the emergency-access groups policies may exclude."
-            ),
-            "recordedExclusions": {
-                "type": "array",
-                "default": [],
-                "description": "Further exclusions, each with the reason it was accepted.",
-                "items": {
-                    "type": "object",
-                    "properties": {"objectId": {"type": "string"}, "reason": {"type": "string"}},
-                    "required": ["objectId", "reason"],
-                },
-            },
-        },
-    ),
-    stack_rule(
-        name="ca-named-locations-used",
-        description="Every declared named location is used by an active conditional access "
-                    "policy.",
-        domain=DOMAIN,
-        check=check_locations_used,
-        severity=Severity.MEDIUM,
-        controls=Controls(soc2=("CC6.1", "CC6.6"), iso27001=("A.8.20", "A.5.15")),
-        remediation=(
-            "Reference each NamedLocation in conditions.locations of an enabled or report-only "
-            "policy (e.g. excludedLocations of an outside-trusted-locations policy), or remove it."
-        ),
-    ),
-    resource_rule(
-        name="ca-named-location-narrow-trusted-ranges",
-        description="Trusted named locations contain only narrow IP ranges.",
-        domain=DOMAIN,
-        types=[NAMED_LOCATION],
-        check=check_trusted_ranges,
-        severity=Severity.MEDIUM,
-        controls=Controls(soc2=("CC6.1", "CC6.6"), iso27001=("A.8.20", "A.5.15")),
-        remediation="List only your egress (NAT/VPN) ranges in a trusted NamedLocation.",
-        config={
-            "minTrustedPrefixLengthIpv4": integer_property(24, "Narrowest allowed IPv4 prefix."),
-            "minTrustedPrefixLengthIpv6": integer_property(48, "Narrowest allowed IPv6 prefix."),
-        },
-    ),
-]

@@ -12,32 +12,28 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from ._common import (
-    Controls,
     Report,
     config_int,
     config_strings,
     elements,
-    integer_property,
     is_set,
     label,
     lower,
     of_type,
     read,
-    resource_rule,
-    stack_rule,
-    string_list_property,
+)
+from ._policy import Controls, Family, integer_property, string_list_property
+from ._types import (
+    AAD_GROUP_MEMBER,
+    ACTIVE_ASSIGNMENT,
+    ASSIGNMENT_POLICY,
+    ELIGIBILITY,
+    GROUP,
+    ROLE_POLICY,
 )
 
-DOMAIN = "governance"
+policy = Family("governance")
 
-ASSIGNMENT_POLICY = "azuread:index/accessPackageAssignmentPolicy:AccessPackageAssignmentPolicy"
-GROUP = "azuread:index/group:Group"
-GROUP_MEMBER = "azuread:index/groupMember:GroupMember"
-ELIGIBILITY = ("azuread:index/privilegedAccessGroupEligibilitySchedule:"
-               "PrivilegedAccessGroupEligibilitySchedule")
-ACTIVE_ASSIGNMENT = ("azuread:index/privilegedAccessGroupAssignmentSchedule:"
-                     "PrivilegedAccessGroupAssignmentSchedule")
-ROLE_POLICY = "azuread:index/groupRoleManagementPolicy:GroupRoleManagementPolicy"
 
 # requestorSettings.scopeType values that let (nearly) anyone request, in or outside the tenant.
 OPEN_SCOPES = (
@@ -50,7 +46,6 @@ OPEN_SCOPES = (
 REMOVE_ACCESS = "removeAccess"
 MEMBER = "member"
 DEFAULT_MAX_DURATION_DAYS = 90
-
 ACCESS_APPROVAL = Controls(soc2=("CC6.2", "CC6.3"), iso27001=("A.5.15", "A.5.18"))
 PRIVILEGED = Controls(soc2=("CC6.1", "CC6.3"), iso27001=("A.8.2", "A.5.18"))
 
@@ -63,8 +58,20 @@ def _approved(props: Any) -> bool:
     return bool(stages) and all(elements(read(s, "primaryApprovers")) for s in stages)
 
 
+@policy.resource(
+    name="entra-access-package-approval-and-expiry",
+    types=[ASSIGNMENT_POLICY],
+    severity=Severity.HIGH,
+    controls=ACCESS_APPROVAL,
+    remediation=(
+        "Set approvalSettings.approvalRequired=true with at least one primary "
+        "approver per stage, and durationInDays at most maxDurationDays."
+    ),
+    config={"maxDurationDays": integer_property(
+        DEFAULT_MAX_DURATION_DAYS, "Longest assignment a package may grant, in days.", 1)},
+)
 def check_approval_and_expiry(args: ResourceValidationArgs, report: Report) -> None:
-    """Requestable access is approved and expires within the configured maximum."""
+    """Requestable access is approved and expires within the maximum duration."""
     limit = config_int(args.get_config(), "maxDurationDays", DEFAULT_MAX_DURATION_DAYS)
     if not _approved(args.props):
         report("approvalSettings does not require approval with at least one approver per "
@@ -79,17 +86,18 @@ def check_approval_and_expiry(args: ResourceValidationArgs, report: Report) -> N
         report(f"durationInDays is {int(days)}, above the maximum of {limit}; shorten it.")
 
 
-def check_open_self_service(args: ResourceValidationArgs, report: Report) -> None:
-    """No package is open to every user (or guest) without someone approving."""
-    scope = read(args.props, "requestorSettings", "scopeType")
-    if scope in OPEN_SCOPES and not _approved(args.props):
-        report(f"requestorSettings.scopeType is '{scope}' and no approval is required: anyone "
-               "could add themselves to the group; require approval or narrow the requestors "
-               "to SpecificDirectorySubjects.")
-
-
+@policy.resource(
+    name="entra-access-review-removes-on-no-response",
+    types=[ASSIGNMENT_POLICY],
+    severity=Severity.MEDIUM,
+    controls=Controls(soc2=("CC6.2",), iso27001=("A.5.18",)),
+    remediation=(
+        "Set assignmentReviewSettings {enabled: true, reviewFrequency: quarterly, "
+        "accessReviewTimeoutBehavior: removeAccess}."
+    ),
+)
 def check_review_removes(args: ResourceValidationArgs, report: Report) -> None:
-    """Assignments are reviewed periodically and removed when nobody answers."""
+    """Access package assignments are reviewed and removed when nobody answers."""
     review = read(args.props, "assignmentReviewSettings")
     if read(review, "enabled") is not True:
         report("assignmentReviewSettings.enabled is not true; review assignments periodically "
@@ -107,8 +115,32 @@ def _admin_groups(resources: list[PolicyResource], names: list[str]) -> list[Pol
             if str(read(g.props, "displayName") or "").casefold() in wanted]
 
 
+@policy.stack(
+    name="entra-admin-groups-just-in-time",
+    severity=Severity.HIGH,
+    controls=PRIVILEGED,
+    remediation=(
+        "Remove standing members of the admin groups; declare a "
+        "PrivilegedAccessGroupEligibilitySchedule (assignmentType member) for the "
+        "eligible administrators' group, never for a break-glass group."
+    ),
+    config={
+        "adminGroupNames": string_list_property(
+            [], "Display names of the admin groups that must be reached through PIM."),
+        "standingMemberExceptions": string_list_property(
+            [], "Object ids allowed to stay standing members (recorded with a reason)."),
+        "breakGlassGroupObjectIds": string_list_property(
+            [], "Break-glass groups, which must never be made eligible-only."),
+    },
+)
 def check_admins_just_in_time(args: StackValidationArgs, report: Report) -> None:
-    """Admin groups have no permanent members; an eligible group reaches them through PIM."""
+    """Admin groups have no permanent members; admins are PIM-eligible.
+
+    A member (``members`` or a GroupMember resource) is standing unless listed in
+    ``standingMemberExceptions``; no permanent active assignment; an eligibility schedule for
+    the member role exists and never makes a break-glass group eligible-only; the group's role
+    management policy requires active assignments to expire.
+    """
     config = args.get_config()
     names = config_strings(config, "adminGroupNames", [])
     exceptions = {lower(m) for m in config_strings(config, "standingMemberExceptions", [])}
@@ -117,7 +149,7 @@ def check_admins_just_in_time(args: StackValidationArgs, report: Report) -> None
     for group in _admin_groups(resources, names):
         oid = lower(read(group.props, "objectId"))
         standing = [m for m in elements(read(group.props, "members")) if lower(m) not in exceptions]
-        for m in of_type(resources, GROUP_MEMBER):
+        for m in of_type(resources, AAD_GROUP_MEMBER):
             member = lower(read(m.props, "memberObjectId"))
             if lower(read(m.props, "groupObjectId")) == oid and member not in exceptions:
                 standing.append(member)
@@ -152,60 +184,21 @@ def check_admins_just_in_time(args: StackValidationArgs, report: Report) -> None
                        policy.urn)
 
 
-POLICIES = [
-    resource_rule(
-        name="entra-access-package-approval-and-expiry",
-        description="Requestable access is approved and expires within the maximum duration.",
-        domain=DOMAIN,
-        types=[ASSIGNMENT_POLICY],
-        check=check_approval_and_expiry,
-        severity=Severity.HIGH,
-        controls=ACCESS_APPROVAL,
-        remediation=("Set approvalSettings.approvalRequired=true with at least one primary "
-                     "approver per stage, and durationInDays at most maxDurationDays."),
-        config={"maxDurationDays": integer_property(
-            DEFAULT_MAX_DURATION_DAYS, "Longest assignment a package may grant, in days.", 1)},
+@policy.resource(
+    name="entra-access-package-no-open-self-service",
+    types=[ASSIGNMENT_POLICY],
+    severity=Severity.CRITICAL,
+    controls=ACCESS_APPROVAL,
+    remediation=(
+        "Require approval (approvalSettings.approvalRequired=true), or set "
+        "requestorSettings.scopeType=SpecificDirectorySubjects with the "
+        "requesting groups."
     ),
-    resource_rule(
-        name="entra-access-review-removes-on-no-response",
-        description="Access package assignments are reviewed and removed when nobody answers.",
-        domain=DOMAIN,
-        types=[ASSIGNMENT_POLICY],
-        check=check_review_removes,
-        severity=Severity.MEDIUM,
-        controls=Controls(soc2=("CC6.2",), iso27001=("A.5.18",)),
-        remediation=("Set assignmentReviewSettings {enabled: true, reviewFrequency: quarterly, "
-                     "accessReviewTimeoutBehavior: removeAccess}."),
-    ),
-    stack_rule(
-        name="entra-admin-groups-just-in-time",
-        description="Admin groups have no permanent human members; admins are PIM-eligible.",
-        domain=DOMAIN,
-        check=check_admins_just_in_time,
-        severity=Severity.HIGH,
-        controls=PRIVILEGED,
-        remediation=("Remove standing members of the admin groups; declare a "
-                     "PrivilegedAccessGroupEligibilitySchedule (assignmentType member) for the "
-                     "eligible administrators' group, never for a break-glass group."),
-        config={
-            "adminGroupNames": string_list_property(
-                [], "Display names of the admin groups that must be reached through PIM."),
-            "standingMemberExceptions": string_list_property(
-                [], "Object ids allowed to stay standing members (recorded with a reason)."),
-            "breakGlassGroupObjectIds": string_list_property(
-                [], "Break-glass groups, which must never be made eligible-only."),
-        },
-    ),
-    resource_rule(
-        name="entra-access-package-no-open-self-service",
-        description="No access package lets everyone join a group without approval.",
-        domain=DOMAIN,
-        types=[ASSIGNMENT_POLICY],
-        check=check_open_self_service,
-        severity=Severity.CRITICAL,
-        controls=ACCESS_APPROVAL,
-        remediation=("Require approval (approvalSettings.approvalRequired=true), or set "
-                     "requestorSettings.scopeType=SpecificDirectorySubjects with the "
-                     "requesting groups."),
-    ),
-]
+)
+def check_open_self_service(args: ResourceValidationArgs, report: Report) -> None:
+    """No access package lets everyone join a group without approval."""
+    scope = read(args.props, "requestorSettings", "scopeType")
+    if scope in OPEN_SCOPES and not _approved(args.props):
+        report(f"requestorSettings.scopeType is '{scope}' and no approval is required: anyone "
+               "could add themselves to the group; require approval or narrow the requestors "
+               "to SpecificDirectorySubjects.")

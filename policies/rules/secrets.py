@@ -9,26 +9,22 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
 from ._common import (
-    STACK_TYPE,
-    Controls,
+    DAY_SECONDS,
     Report,
     canonical_type,
     config_int,
-    integer_property,
     is_set,
     now_utc,
     of_type,
     peek,
     read,
-    resource_rule,
-    stack_rule,
 )
+from ._policy import AP_KEY_VAULT_SECRET_EXPIRY, Controls, Family, integer_property
 from ._sdk import is_secret, is_unknown_sentinel, raw
+from ._types import DB_GRANTS, KEY_VAULT_SECRET, STACK_TYPE, SYNCHRONIZATION_SECRET
 
-DOMAIN = "secrets"
+policy = Family("secrets")
 
-KEY_VAULT_SECRET = "azure-native:keyvault:Secret"
-SYNCHRONIZATION_SECRET = "azuread:index/synchronizationSecret:SynchronizationSecret"
 
 # Property names that hold credentials (matched on the last path segment, case-insensitive);
 # the same expression as settings/secrets.py SECRET_KEY_NAMES (checked by
@@ -36,6 +32,8 @@ SYNCHRONIZATION_SECRET = "azuread:index/synchronizationSecret:SynchronizationSec
 SECRET_KEY_NAMES = re.compile(
     r"(password|passwd|secret|token|apikey|api_key|privatekey|connectionstring|sharedkey|"
     r"accesskey|clientcertificate|credential)s?$", re.IGNORECASE)
+
+
 _FLAG_NAME = re.compile(r"^(disable|enable|use|is|has|allow|require)[A-Z]")
 # Paths whose generic name ("value") holds a credential for a specific resource type.
 _TYPED_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -45,7 +43,7 @@ _TYPED_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 # Paths whose credential-like name is not a credential (e.g. the name of a UC securable).
 _NOT_SECRET_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "databricks:index/grants:Grants": (("secret",), ("credential",)),
+    DB_GRANTS: (("secret",), ("credential",)),
 }
 # Shapes of real credentials, the same list as settings/secrets.py (the pack is an independent
 # control and does not import settings); tests/policies/test_policy_copies_agree.py asserts
@@ -73,6 +71,8 @@ SYNCHRONIZATION_SETTING_KEYS = frozenset({
     "PerformInboundEntitlementGrants", "HardDeletesEnabled", "SyncAgentCompatibilityKey",
     "SyncAgentADContainer", "ValidateDomain", "TestReferences",
 })
+
+
 PROVIDER_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "pulumi:providers:azure-native": (
         "clientSecret", "clientCertificatePassword", "clientCertificatePath",
@@ -85,8 +85,8 @@ PROVIDER_CREDENTIALS: dict[str, tuple[str, ...]] = {
         "token", "password", "clientSecret", "azureClientSecret", "googleCredentials",
     ),
 }
-
 Path = tuple[Any, ...]
+SECRET_CONTROLS = Controls(soc2=("CC6.1", "CC6.7"), iso27001=("A.5.17", "A.8.12", "A.8.24"))
 
 
 def walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
@@ -148,11 +148,6 @@ def _is_plain_credential(value: Any) -> bool:
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Checks
-# ---------------------------------------------------------------------------------------------
-
-
 def _is_setting_entry(resource_type: str, props: Any, path: Path) -> bool:
     """A synchronization secret entry whose ``key`` names a setting (e.g. BaseAddress)."""
     if canonical_type(resource_type) != SYNCHRONIZATION_SECRET or len(path) != 3:
@@ -164,8 +159,23 @@ def _is_setting_entry(resource_type: str, props: Any, path: Path) -> bool:
     return isinstance(entry, Mapping) and raw(entry).get("key") in SYNCHRONIZATION_SETTING_KEYS
 
 
+@policy.resource(
+    name="no-plaintext-secrets-in-inputs",
+    types=(),
+    severity=Severity.CRITICAL,
+    controls=SECRET_CONTROLS,
+    remediation=(
+        "Wrap credential inputs with pulumi.Output.secret(...) or read them with "
+        "config.require_secret(...); never hard-code tokens, client secrets or keys."
+    ),
+)
 def check_plaintext_inputs(args: ResourceValidationArgs, report: Report) -> None:
-    """Credential-like inputs are Pulumi secrets, and no input contains a known credential."""
+    """Credentials in resource inputs are Pulumi secrets.
+
+    An input named like a credential (``SECRET_KEY_NAMES``, or a credential position such as a
+    Key Vault secret's value) must be a Pulumi secret; any other plaintext input that looks like
+    a known credential (``SECRET_PATTERNS``) is flagged too.
+    """
     for path, value in walk(args.props):
         shown = format_path(path)
         if (is_secret_path(args.resource_type, path) and _is_plain_credential(value)
@@ -186,8 +196,14 @@ def check_plaintext_inputs(args: ResourceValidationArgs, report: Report) -> None
                 )
 
 
+@policy.stack(
+    name="no-secrets-in-stack-outputs",
+    severity=Severity.HIGH,
+    controls=SECRET_CONTROLS,
+    remediation="Remove the output; store the credential in Key Vault and export its name.",
+)
 def check_stack_outputs(args: StackValidationArgs, report: Report) -> None:
-    """Stack outputs never carry secrets."""
+    """Stack outputs carry no secrets."""
     for stack in of_type(args.resources, STACK_TYPE):
         for path, value in walk(stack.props):
             if not path:
@@ -210,8 +226,21 @@ def check_stack_outputs(args: StackValidationArgs, report: Report) -> None:
             )
 
 
+@policy.resource(
+    name="key-vault-secret-expiry",
+    types=[KEY_VAULT_SECRET],
+    severity=Severity.MEDIUM,
+    controls=Controls(
+        soc2=("CC6.1",), iso27001=("A.5.17",),
+        azure_policy=(AP_KEY_VAULT_SECRET_EXPIRY,),
+    ),
+    remediation="Set properties.attributes.expires (epoch seconds) and rotate before expiry.",
+    config={
+        "maxLifetimeDays": integer_property(365, "Maximum secret lifetime in days.", minimum=1),
+    },
+)
 def check_key_vault_expiry(args: ResourceValidationArgs, report: Report) -> None:
-    """Key Vault secrets expire within the configured lifetime."""
+    """Key Vault secrets have an expiry within the maximum lifetime."""
     maximum = config_int(args.get_config(), "maxLifetimeDays", 365)
     expires = read(args.props, "properties", "attributes", "expires")
     if expires is None:
@@ -223,7 +252,7 @@ def check_key_vault_expiry(args: ResourceValidationArgs, report: Report) -> None
     if isinstance(expires, bool) or not isinstance(expires, (int, float)):
         report(f"properties.attributes.expires is {expires!r}, not seconds since the epoch.")
         return
-    days = (float(expires) - now_utc().timestamp()) / 86400.0
+    days = (float(expires) - now_utc().timestamp()) / DAY_SECONDS
     if days > maximum:
         report(
             f"properties.attributes.expires is {int(days)} days from now; set it at most "
@@ -231,72 +260,21 @@ def check_key_vault_expiry(args: ResourceValidationArgs, report: Report) -> None
         )
 
 
+@policy.resource(
+    name="providers-no-static-credentials",
+    types=tuple(PROVIDER_CREDENTIALS),
+    severity=Severity.HIGH,
+    controls=Controls(soc2=("CC6.1",), iso27001=("A.5.17", "A.8.5")),
+    remediation=(
+        "Use OIDC (useOidc / auth_type 'github-oidc-azure') or managed identity in CI and "
+        "Azure CLI locally; remove client secrets, certificates, tokens and passwords."
+    ),
+)
 def check_provider_credentials(args: ResourceValidationArgs, report: Report) -> None:
-    """Providers authenticate with federated/managed identities, not static credentials."""
+    """Providers do not authenticate with static credentials."""
     for key in PROVIDER_CREDENTIALS.get(args.resource_type, ()):
         if is_set(peek(args.props, key)):
             report(
                 f"provider input '{key}' configures a static credential; authenticate with OIDC "
                 "workload identity federation or a managed identity instead."
             )
-
-
-# ---------------------------------------------------------------------------------------------
-# Policies
-# ---------------------------------------------------------------------------------------------
-
-SECRET_CONTROLS = Controls(soc2=("CC6.1", "CC6.7"), iso27001=("A.5.17", "A.8.12", "A.8.24"))
-
-POLICIES = [
-    resource_rule(
-        name="no-plaintext-secrets-in-inputs",
-        description="Credentials in resource inputs are Pulumi secrets.",
-        domain=DOMAIN,
-        types=(),
-        check=check_plaintext_inputs,
-        severity=Severity.CRITICAL,
-        controls=SECRET_CONTROLS,
-        remediation=(
-            "Wrap credential inputs with pulumi.Output.secret(...) or read them with "
-            "config.require_secret(...); never hard-code tokens, client secrets or keys."
-        ),
-    ),
-    stack_rule(
-        name="no-secrets-in-stack-outputs",
-        description="Stack outputs carry no secrets.",
-        domain=DOMAIN,
-        check=check_stack_outputs,
-        severity=Severity.HIGH,
-        controls=SECRET_CONTROLS,
-        remediation="Remove the output; store the credential in Key Vault and export its name.",
-    ),
-    resource_rule(
-        name="key-vault-secret-expiry",
-        description="Key Vault secrets have an expiry within the maximum lifetime.",
-        domain=DOMAIN,
-        types=[KEY_VAULT_SECRET],
-        check=check_key_vault_expiry,
-        severity=Severity.MEDIUM,
-        controls=Controls(
-            soc2=("CC6.1",), iso27001=("A.5.17",),
-            azure_policy=("98728c90-32c7-4049-8429-847dc0f4fe37",),
-        ),
-        remediation="Set properties.attributes.expires (epoch seconds) and rotate before expiry.",
-        config={
-            "maxLifetimeDays": integer_property(365, "Maximum secret lifetime in days.", minimum=1),
-        },
-    ),
-    resource_rule(
-        name="providers-no-static-credentials",
-        description="Providers do not authenticate with static credentials.",
-        domain=DOMAIN,
-        types=tuple(PROVIDER_CREDENTIALS),
-        check=check_provider_credentials,
-        severity=Severity.HIGH,
-        controls=Controls(soc2=("CC6.1",), iso27001=("A.5.17", "A.8.5")),
-        remediation=(
-            "Use OIDC (useOidc / auth_type 'github-oidc-azure') or managed identity in CI and "
-            "Azure CLI locally; remove client secrets, certificates, tokens and passwords."
-        ),
-    ),
-]

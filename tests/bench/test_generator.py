@@ -52,7 +52,7 @@ def test_generated_stack_is_a_valid_prod_stack(tmp_path: Path) -> None:
 
 
 def test_plans_stay_small(counts: dict[tuple[int, int, int], Counter[str]]) -> None:
-    # Under 200 resources each (issue 13 added one Azure Databricks assignment per principal).
+    # Under 200 resources each (with one Azure Databricks assignment per principal).
     assert all(_total(counts, size) < 200 for size in counts)
 
 

@@ -122,7 +122,6 @@ def test_analyzer_info_describes_the_pack(session: PolicyPackSession) -> None:
     assert info.name == "minimal-pack"
     assert info.version == "1.2.3"  # PulumiPolicy.yaml wins over the SDK's "0.0.1"
     assert info.supports_config is True
-    assert session.plugin_version == "1.21.0"
     policies = {policy.name: policy for policy in info.policies}
     assert list(policies) == ["no-public-access", "tag-owner", "echo", "explode", "max-workspaces"]
     assert policies["no-public-access"].enforcement_level == "mandatory"
@@ -327,7 +326,6 @@ def test_policy_logs_go_to_the_pack_stderr(session: PolicyPackSession) -> None:
     while line not in session.stderr_text() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert line in session.stderr_text()
-    assert session.engine_logs == []
 
 
 def test_crashing_policy_raises_policy_crash(session: PolicyPackSession) -> None:

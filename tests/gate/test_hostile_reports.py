@@ -1,4 +1,4 @@
-"""Reports cannot be forged or weaponised (issue 14, point 8).
+"""Reports cannot be forged or weaponised.
 
 Names come from a stack file a pull request controls. Every output format is rendered from
 documents built around hostile names (what settings validation may or may not let through) and

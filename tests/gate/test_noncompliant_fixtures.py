@@ -103,7 +103,7 @@ def test_the_gate_catches_the_fixture(
     expect = fixture.expect
     assert result.returncode == expect["exit"], result.stderr[-3000:]
     if expect["exit"] == 2:
-        # the JSON report asked for still comes, naming each problem (issue 16: CI shows why)
+        # the JSON report asked for still comes, naming each problem (so CI shows why)
         doc = json.loads(result.stdout)
         jsonschema.Draft202012Validator(load_schema()).validate(doc)
         assert doc["outcome"] == {"exitCode": 2, "verdict": "configuration-error"}

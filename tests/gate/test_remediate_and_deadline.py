@@ -1,4 +1,4 @@
-"""Remediate as the engine sends it, and a policy pack that hangs or exits (issues 18 and 14).
+"""Remediate as the engine sends it, and a policy pack that hangs or exits.
 
 The engine's step generator calls ``Remediate`` for every resource before ``Analyze`` and
 analyzes (and deploys) the remediated properties. A pack that hangs or ends its process

@@ -1,4 +1,4 @@
-"""Reports for every outcome and a command line that means what it says (issue 16, points 3, 8).
+"""Reports for every outcome and a command line that means what it says.
 
 A config error (exit 2) or a crash (exit 3) still writes the report CI asked for, naming the
 problem; options that would be ignored are refused; a bad DATABRICKS_AUTH_TYPE is exit 2; the

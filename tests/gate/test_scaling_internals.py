@@ -1,8 +1,7 @@
 """The gate's linear-time internals give exactly what the straightforward versions gave.
 
 ``trace`` looks config keys up among a name's dash-delimited segments instead of matching one
-pattern per key; ``decode_struct`` walks the protobuf instead of going through
-``MessageToDict``; a stack file is parsed once, with libyaml when available; a stack config too
+pattern per key; a stack file is parsed once, with libyaml when available; a stack config too
 large for one environment variable is split the way the Python SDK reads it back.
 """
 
@@ -12,28 +11,16 @@ import json
 import random
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
-from google.protobuf import json_format, struct_pb2
 
 from gate.analyzer import PackStartError, PolicyPackSession, _config_environment
-from gate.capture import _decode, decode_struct
-from gate.model import UNKNOWN, Secret
-from gate.pack_wire import (
-    RESOURCE_REFERENCE_SIG,
-    SECRET_SIG,
-    SPECIAL_SIG_KEY,
-    UNKNOWN_STRING_VALUE,
-)
 from gate.trace import _contains_key, _segments
 from settings import SettingsError
 from settings.load import load_yaml, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[2]
-SIG = SPECIAL_SIG_KEY
-UNKNOWN_WIRE = UNKNOWN_STRING_VALUE
 
 
 def test_segments_hold_exactly_the_keys_contains_key_finds() -> None:
@@ -42,67 +29,6 @@ def test_segments_hold_exactly_the_keys_contains_key_finds() -> None:
         name = "".join(rnd.choice("ab-") for _ in range(rnd.randint(0, 8)))
         key = "".join(rnd.choice("ab-") for _ in range(rnd.randint(1, 4)))
         assert (key in _segments(name)) == _contains_key(name, key), (name, key)
-
-
-def _reference(struct: struct_pb2.Struct) -> Any:
-    decoded = _decode(json_format.MessageToDict(struct, preserving_proto_field_name=True))
-    return decoded if isinstance(decoded, dict) else {}
-
-
-def _comparable(value: Any) -> Any:
-    if isinstance(value, Secret):
-        return ("secret", _comparable(value.value))
-    if value is UNKNOWN:
-        return "unknown"
-    if isinstance(value, dict):
-        return {k: _comparable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_comparable(v) for v in value]
-    return (type(value).__name__, value)
-
-
-def _random_value(rnd: random.Random, depth: int = 0) -> Any:
-    choice = rnd.randint(0, 9 if depth < 3 else 4)
-    if choice == 0:
-        return None
-    if choice == 1:
-        return rnd.choice([True, False])
-    if choice == 2:
-        return rnd.choice([0, 1.0, 2.5, -3, 1e20, 123456789012.0])
-    if choice == 3:
-        return rnd.choice(["x", "", UNKNOWN_WIRE])
-    if choice in (4, 5):
-        return [_random_value(rnd, depth + 1) for _ in range(rnd.randint(0, 3))]
-    if choice == 6:
-        return {SIG: SECRET_SIG, "value": _random_value(rnd, depth + 1)}
-    if choice == 7:
-        ref: dict[str, Any] = {SIG: RESOURCE_REFERENCE_SIG, "urn": "urn:x"}
-        if rnd.random() < 0.7:
-            ref["id"] = rnd.choice(["", "an-id", UNKNOWN_WIRE])
-        return ref
-    if choice == 8:
-        return {SIG: "d0e6a833031e9bbcd3f4e8bde6ca49a4", "secret": rnd.random() < 0.5,
-                **({"value": _random_value(rnd, depth + 1)} if rnd.random() < 0.7 else {})}
-    return {f"k{i}": _random_value(rnd, depth + 1) for i in range(rnd.randint(0, 4))}
-
-
-def test_decode_struct_matches_the_message_to_dict_path() -> None:
-    rnd = random.Random(11)
-    for _ in range(5_000):
-        struct = struct_pb2.Struct()
-        struct.update({f"k{i}": _random_value(rnd) for i in range(rnd.randint(0, 4))})
-        assert _comparable(decode_struct(struct)) == _comparable(_reference(struct))
-
-
-def test_decode_struct_matches_on_the_shipped_plans(plan_prod: Any, plan_dev: Any) -> None:
-    from gate.analyzer import to_wire_value
-
-    for plan in (plan_prod, plan_dev):
-        for resource in plan.resources:
-            for values in (resource.inputs, resource.outputs):
-                struct = struct_pb2.Struct()
-                struct.update(to_wire_value(values))
-                assert _comparable(decode_struct(struct)) == _comparable(_reference(struct))
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -124,7 +50,7 @@ def test_invalid_yaml_reads_as_the_pure_python_parser_says(tmp_path: Path) -> No
     with pytest.raises(SettingsError) as raised:
         read_stack_file(path, "dev")
     # The pure-Python parser's words and position, without the snippet of the file it would
-    # quote (a line of a stack file can hold a credential: issue 14.1).
+    # quote (a line of a stack file can hold a credential).
     mark = expected.value.problem_mark
     assert (f"is not valid YAML: {expected.value.problem} at line {mark.line + 1}, column "
             f"{mark.column + 1}") in raised.value.render()

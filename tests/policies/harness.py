@@ -270,8 +270,9 @@ FIXTURE_TENANT: dict[str, dict[str, Any]] = {
         {"displayName": "Databricks ML sign-in", "reason": "fixture: its two rotated slots are "
          "what the password rules are tested on"}]},
 }
-# Rules the shipped prod.json keeps advisory on purpose (the issues: CMK is advisory; a
-# password credential is a nudge towards secretless identities, not a blocker).
+# Rules the shipped prod.json keeps advisory on purpose (CMK is advisory in every stack; a
+# password credential is a nudge towards secretless identities, not a blocker; a legacy model
+# is reported for migration, not blocked).
 PROD_ADVISORY = {"databricks-workspace-customer-managed-keys", "entra-prefer-secretless-identity",
                  "databricks-model-registry-unity-catalog"}
 

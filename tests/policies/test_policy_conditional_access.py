@@ -1,4 +1,4 @@
-"""Conditional access rules protecting Azure Databricks sign-ins (issues 3, 13, 14.6)."""
+"""Conditional access rules protecting Azure Databricks sign-ins."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ CASES: list[Case] = [
               "state is 'disabled'; set state='enabled' in production (report-only and disabled "
               "policies do not protect sign-ins)."),
     preview(ENABLED, "state", ca_mfa_policy().set("state", UNKNOWN), "state"),
-    # --- exclusions are exactly break-glass (issue 14.6) ----------------------------------
+    # --- exclusions are exactly break-glass --------------------------------------------------
     passes(EXCLUSIONS, "break-glass-only", ca_mfa_policy()),
     passes(EXCLUSIONS, "disabled-policy-may-exclude", ca_mfa_policy().set("state", "disabled")
            .set("conditions.users.excludedUsers", [OTHER_GROUP])),

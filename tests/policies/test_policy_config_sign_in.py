@@ -1,5 +1,6 @@
 """The pack keeps its own copy of the sign-in facts (it is an independent control); each copy
-in policies/config/<stack>.json must agree with the stack it judges (STYLE.md 11)."""
+in policies/config/<stack>.json must agree with the stack it judges: a stale copy
+would silently judge a different tenant."""
 
 from __future__ import annotations
 

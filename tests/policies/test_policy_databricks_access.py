@@ -154,7 +154,7 @@ CASES: list[Case] = [
             "accessControls.0.groupName"),
     # --- no CAN_MANAGE for all users -------------------------------------------------------
     passes(ALL_USERS, "read-only", model_permissions()),
-    # README: nothing is granted to all users on a model, not even CAN_READ (issue 14.5) ...
+    # README: nothing is granted to all users on a model, not even CAN_READ ...
     violation(ALL_USERS, "read-on-model", _acl(4, groupName="users", permissionLevel="CAN_READ"),
               "grants CAN_READ to the 'users' group (all workspace users); grant it to a "
               "dedicated group or service principal instead."),

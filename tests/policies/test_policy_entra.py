@@ -1,4 +1,4 @@
-"""Entra ID application, credential, service principal and group rules (issues 3 and 13)."""
+"""Entra ID application, credential, service principal and group rules."""
 
 from __future__ import annotations
 

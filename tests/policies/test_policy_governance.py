@@ -1,9 +1,9 @@
 """Entra ID Governance rules: access packages and just-in-time admin through PIM for groups.
 
-Two kinds of test: the case table (a compliant resource, one thing broken per case, STYLE.md 8),
-and drift tests that take the real program's plan for the prod stack, change one input of a
-governance component's resource (as a hand edit or a provider default would) and see the rule
-fire through the pack's analyzer.
+Two kinds of test: the case table (a compliant resource, one thing broken per case, so each
+case proves exactly one cause), and drift tests that take the real program's plan for the prod
+stack, change one input of a governance component's resource (as a hand edit or a provider
+default would) and see the rule fire through the pack's analyzer.
 """
 
 from __future__ import annotations
