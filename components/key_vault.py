@@ -33,7 +33,7 @@ from pulumi_azure_native import keyvault
 
 from components._base import child, type_token
 from settings import Settings
-from settings.rules import parse_vault_id
+from settings.model import parse_vault_id
 
 SOFT_DELETE_RETENTION_DAYS = 90
 CONSUMER_STEP = (

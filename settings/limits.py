@@ -1,7 +1,8 @@
 """Refused at validate time: what Entra ID, Microsoft Graph, ARM and Databricks refuse at apply.
 
 Every limit names its source. A value over a limit would otherwise fail a deploy half-way,
-after other resources were already changed.
+after other resources were already changed. The limits and shapes live here; the checks that
+apply them to the settings live in :mod:`settings.checks` (each family checks its own names).
 
 * Entra group ``displayName``: at most 256 characters (Graph, group resource type,
   https://learn.microsoft.com/graph/api/resources/group).
@@ -18,7 +19,7 @@ after other resources were already changed.
   ``Microsoft.Network/virtualNetworks`` 2-64 alphanumerics, '_', '.', '-', starting with an
   alphanumeric and ending with an alphanumeric or '_';
   ``Microsoft.OperationalInsights/workspaces`` 4-63 alphanumerics and '-', starting and ending
-  with an alphanumeric (Key Vault names: see the keyVault rules in settings/rules.py).
+  with an alphanumeric (Key Vault names: ``settings.sections.identities.VAULT_NAME``).
 * Unity Catalog identifiers (catalog, schema, model): at most 255 characters
   (https://docs.databricks.com/en/sql/language-manual/sql-ref-names.html).
 * Federated identity credentials: subject at most 600 characters
@@ -37,8 +38,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from settings.errors import Problem
-from settings.model import PROJECT, Environment
-from settings.rules import Fail, Parts, key, rule
 
 GROUP_DISPLAY_NAME_MAX = 256
 APP_DISPLAY_NAME_MAX = 120
@@ -53,10 +52,18 @@ UC_IDENTIFIER_MAX = 255
 FIC_SUBJECT_MAX = 600
 BUILT_IN_TAGS = 5  # owner, cost-center, environment, data-classification, managed-by
 
-_WORKSPACE_NAME = re.compile(r"[A-Za-z0-9_-]{3,64}")
-_VNET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]")
-_LOG_ANALYTICS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]")
+WORKSPACE_NAME = re.compile(r"[A-Za-z0-9_-]{3,64}")
+VNET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]")
+LOG_ANALYTICS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]")
+# Redirect URIs (learn.microsoft.com, "Redirect URI (reply URL) restrictions and limitations"):
+# at most 256 URIs per application, none of these characters in a URI, and http:// only for
+# localhost; RFC 8252 (section 7.3) lets a native client redirect to its loopback address.
+MAX_REDIRECT_URIS = 256
 _REDIRECT_SPECIALS = set("!$'(),;")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+# Azure Databricks hosts: workspaces (adb-*.azuredatabricks.net) and the account console. The
+# Azure Databricks first-party app signs users in to them; a client of ours never redirects there.
+DATABRICKS_DOMAIN = "azuredatabricks.net"
 # Characters that render as nothing (or as blank) although they are not spaces.
 _INVISIBLE_EXTRA = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u034f", "\u180e"}
 # Multi-line text is fine in these (free-text descriptions and reasons).
@@ -108,6 +115,38 @@ def invisible_characters(path: str, value: Any, depth: int = 0) -> list[Problem]
 
 # --- redirect URIs ------------------------------------------------------------------------
 
+def redirect_uri_problem(uri: str) -> tuple[str, str] | None:
+    """(what is wrong, how to fix it) for a client-app redirect URI; None when acceptable."""
+    try:
+        parts = urlsplit(uri)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return ("is not a URI", "write an absolute https:// URI")
+    if len(uri) > REDIRECT_URI_MAX:
+        return (f"is {len(uri)} characters long; Entra accepts at most "
+                f"{REDIRECT_URI_MAX}", "use a shorter callback path")
+    if _REDIRECT_SPECIALS & set(uri):
+        return ("contains a character Entra refuses in redirect URIs (! $ ' ( ) , ;)",
+                "remove it from the callback path")
+    if "*" in uri:
+        return ("contains a wildcard; Entra matches redirect URIs exactly",
+                "register each exact redirect URI")
+    if parts.fragment or "#" in uri:
+        return ("contains a fragment, which OAuth 2.0 forbids in a redirect URI",
+                "remove the '#...' part")
+    if host == DATABRICKS_DOMAIN or host.endswith("." + DATABRICKS_DOMAIN):
+        return ("points at an Azure Databricks host: people sign in to a workspace through "
+                "Microsoft's Azure Databricks app, never through this client app",
+                "use the redirect URI of your own tool (e.g. https://ml-portal.example.com/auth "
+                "or http://localhost for a desktop tool)")
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return None
+    return ("must be https://, or http:// on a loopback address for a native client (RFC 8252)",
+            "use https://<your tool>/<callback>, or http://localhost / http://127.0.0.1")
+
+
 def is_loopback_host(host: str) -> bool:
     host = host.strip("[]").rstrip(".").casefold()
     if host == "localhost" or host.endswith(".localhost"):
@@ -156,128 +195,3 @@ def redirect_uri_problems(uri: str, *, prod: bool,
                     "would hand authorization codes to whatever listens there",
                     "remove it from the prod stack (keep it in dev only)"))
     return out
-
-
-@rule("client_app", "environment")
-def client_app_redirect_uri_limits(parts: Parts, fail: Fail) -> None:
-    """Entra's limits on the client app's redirect URIs; loopback only where it belongs.
-
-    A public client (desktop or CLI tool) receives its code on the user's own loopback address
-    (RFC 8252), in prod too. A single-page app on localhost only exists on a developer's machine.
-    """
-    app = parts["client_app"]
-    prod = parts["environment"] is Environment.PROD and app.platform != "publicClient"
-    for i, uri in enumerate(app.redirect_uris):
-        for message, fix in redirect_uri_problems(
-                uri, prod=prod, public_client=app.platform == "publicClient"):
-            fail(key("clientApp", "redirectUris", str(i)), message, fix, value=uri)
-
-
-# --- Entra display names ------------------------------------------------------------------
-
-def _too_long(fail: Fail, path: tuple[str, ...], value: str, limit: int, what: str) -> None:
-    if len(value) > limit:
-        fail(key(*path), f"is {len(value)} characters; {what} accepts at most {limit}",
-             f"shorten it to {limit} characters or fewer", value=value)
-
-
-@rule("client_app")
-def client_app_name_length(parts: Parts, fail: Fail) -> None:
-    _too_long(fail, ("clientApp", "displayName"), parts["client_app"].display_name,
-              APP_DISPLAY_NAME_MAX, "an Entra app registration's displayName")
-
-
-@rule("groups")
-def group_name_length(parts: Parts, fail: Fail) -> None:
-    for k, g in parts["groups"].items():
-        _too_long(fail, ("groups", k, "displayName"), g.display_name, GROUP_DISPLAY_NAME_MAX,
-                  "an Entra group's displayName")
-
-
-@rule("service_principals")
-def service_principal_limits(parts: Parts, fail: Fail) -> None:
-    for k, sp in parts["service_principals"].items():
-        if sp.kind != "managed-identity":  # a managed identity's name has its own rule
-            _too_long(fail, ("servicePrincipals", k, "displayName"), sp.display_name,
-                      APP_DISPLAY_NAME_MAX, "an Entra app registration's displayName")
-        for fk, fc in sp.federated_credentials.items():
-            _too_long(fail, ("servicePrincipals", k, "federatedCredentials", fk, "subject"),
-                      fc.subject, FIC_SUBJECT_MAX, "a federated identity credential's subject")
-
-
-@rule("conditional_access")
-def named_location_name_length(parts: Parts, fail: Fail) -> None:
-    for k, loc in parts["conditional_access"].named_locations.items():
-        _too_long(fail, ("conditionalAccess", "namedLocations", k, "displayName"),
-                  loc.display_name, NAMED_LOCATION_DISPLAY_NAME_MAX,
-                  "a conditional access named location's displayName")
-
-
-# --- Azure tags and resource names ---------------------------------------------------------
-
-@rule("tags")
-def azure_tags(parts: Parts, fail: Fail) -> None:
-    tags = parts["tags"]
-    for field, value in (("owner", tags.owner), ("costCenter", tags.cost_center)):
-        _too_long(fail, ("tags", field), value, TAG_VALUE_MAX, "an Azure tag value")
-    if len(tags.extra) + BUILT_IN_TAGS > TAGS_PER_RESOURCE_MAX:
-        fail(key("tags", "extra"), f"has {len(tags.extra)} tags; with the {BUILT_IN_TAGS} the "
-             f"program adds, a resource would carry more than the {TAGS_PER_RESOURCE_MAX} Azure "
-             "accepts", f"keep at most {TAGS_PER_RESOURCE_MAX - BUILT_IN_TAGS} extra tags")
-    for name, value in tags.extra.items():
-        path = ("tags", "extra", name)
-        if not name.strip():
-            fail(key(*path), "is an empty tag name", "give the tag a name")
-        if len(name) > TAG_NAME_MAX:
-            fail(key("tags", "extra"), f"has a tag name of {len(name)} characters; Azure accepts "
-                 f"at most {TAG_NAME_MAX}", f"shorten it to {TAG_NAME_MAX} characters")
-        bad = sorted(set(name) & set(TAG_NAME_FORBIDDEN))
-        if bad:
-            fail(key(*path), f"contains {' '.join(bad)}, which Azure refuses in tag names "
-                 f"(forbidden: {' '.join(TAG_NAME_FORBIDDEN)})", "rename the tag")
-        if name.casefold().startswith(TAG_NAME_RESERVED_PREFIXES):
-            fail(key(*path), "starts with a prefix Azure reserves for its own tags "
-                 f"({', '.join(TAG_NAME_RESERVED_PREFIXES)})", "rename the tag")
-        _too_long(fail, path, value, TAG_VALUE_MAX, "an Azure tag value")
-
-
-@rule("workspace")
-def workspace_resource_name(parts: Parts, fail: Fail) -> None:
-    name = parts["workspace"].name
-    if not _WORKSPACE_NAME.fullmatch(name):
-        fail(key("workspace", "name"), "is not a valid Azure Databricks workspace name (ARM: "
-             "3-64 letters, digits, '_' and '-')", "use e.g. dbw-fabrikam-ml-prod", value=name)
-
-
-@rule("network")
-def vnet_name(parts: Parts, fail: Fail) -> None:
-    name = parts["network"].vnet_name
-    if not _VNET_NAME.fullmatch(name):
-        fail(key("network", "vnetName"), "is not a valid virtual network name (ARM: 2-64 "
-             "letters, digits, '_', '.' and '-', starting with a letter or digit, ending with a "
-             "letter, digit or '_')", "use e.g. vnet-fabrikam-ml-prod", value=name)
-
-
-@rule("audit")
-def log_analytics_name(parts: Parts, fail: Fail) -> None:
-    name = parts["audit"].log_analytics_name
-    if not _LOG_ANALYTICS_NAME.fullmatch(name):
-        fail(key("audit", "logAnalyticsName"), "is not a valid Log Analytics workspace name "
-             "(ARM: 4-63 letters, digits and '-', starting and ending with a letter or digit)",
-             "use e.g. log-fabrikam-ml-prod", value=name)
-
-
-# --- Unity Catalog ---------------------------------------------------------------------------
-
-@rule("models")
-def unity_catalog_identifier_length(parts: Parts, fail: Fail) -> None:
-    for mk, model in parts["models"].items():
-        for field, value in (("name", model.name), ("catalog", model.catalog),
-                             ("schema", model.schema_)):
-            if value and len(value) > UC_IDENTIFIER_MAX:
-                fail(key("models", mk, field), f"is {len(value)} characters; Databricks "
-                     f"accepts at most {UC_IDENTIFIER_MAX} in a name", "shorten it",
-                     value=value)
-
-
-__all__ = ["PROJECT", "invisible_characters", "redirect_uri_problems", "unreadable_character"]

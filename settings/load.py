@@ -2,7 +2,10 @@
 
 Both sources are reduced to the same thing, a flat map of namespaced config keys to values,
 and then :func:`parse` turns that map into :class:`~settings.model.Settings` or raises a
-:class:`~settings.errors.SettingsError` listing every problem.
+:class:`~settings.errors.SettingsError` listing every problem: first every key-level and field
+problem at once (unknown or misspelt keys, secrets in plaintext, invisible characters, values
+of the wrong shape); then, once every section is valid, the cross-field checks of
+:mod:`settings.checks` over the validated model.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from settings.checks import run_checks
 from settings.errors import Problem, SettingsError
+from settings.field_errors import field_problems
 from settings.limits import invisible_characters
 from settings.model import PROJECT, Settings
-from settings.rules import run_rules
 from settings.secrets import SECRET_KEY_NAMES, secret_kind
 from settings.stacks import StackMappingError, environment_of
 from settings.yaml12 import YamlRefused, fold_key, parse_text, read_document
@@ -103,34 +107,33 @@ def parse(raw: dict[str, Any], *, stack: str, source: str = "") -> Settings:
     sections["stack"] = stack
     sections.update(secure_set)
 
-    parts: dict[str, Any] = {}
-    failed: set[str] = set()
+    values: dict[str, Any] = {}
+    complete = True  # every field of Settings has a valid value (given or defaulted)
     for name, field in Settings.model_fields.items():
         alias = field.alias or name
         if name not in sections:
-            reported = any(p.key == f"{PROJECT}:{alias}" for p in problems)
-            if field.is_required() and name not in DERIVED_FIELDS and not reported:
-                problems.append(Problem(f"{PROJECT}:{alias}", "required key is missing",
-                                        f"add `{PROJECT}:{alias}` to Pulumi.{stack}.yaml "
-                                        "(see the config reference in README.md)"))
-                failed.add(name)
-            elif not field.is_required():
-                # Cross-field rules see the defaults too (e.g. the default provisioning mode).
-                parts[name] = field.get_default(call_default_factory=True)
+            if field.is_required():
+                complete = False
+                reported = any(p.key == f"{PROJECT}:{alias}" for p in problems)
+                if name not in DERIVED_FIELDS and not reported:
+                    problems.append(Problem(f"{PROJECT}:{alias}", "required key is missing",
+                                            f"add `{PROJECT}:{alias}` to Pulumi.{stack}.yaml "
+                                            "(see the config reference in README.md)"))
             continue
         try:
-            parts[name] = _adapter(name).validate_python(sections[name])
+            values[alias] = _adapter(name).validate_python(sections[name])
         except ValidationError as exc:
-            failed.add(name)
-            problems.extend(_convert(exc, alias, field.annotation))
-    parts["_failed"] = failed
+            complete = False
+            problems.extend(field_problems(exc, alias, field.annotation))
 
-    problems.extend(run_rules(parts))
+    if not complete:
+        # Field problems first, all at once; the cross-field checks need a whole model.
+        raise SettingsError(problems, source)
+    settings = Settings.model_validate(values)
+    problems.extend(run_checks(settings))
     if problems:
         raise SettingsError(problems, source)
-    data = {k: v for k, v in parts.items() if k != "_failed"}
-    return Settings.model_validate(
-        {Settings.model_fields[k].alias or k: v for k, v in data.items()})
+    return settings
 
 
 def _bind_environment(sections: dict[str, Any], stack: str) -> list[Problem]:
@@ -359,109 +362,3 @@ def _plaintext_secrets(path: str, value: Any) -> list[Problem]:
                            "with `pulumi config set --secret` or in Key Vault", value, True,
                            secret=True))
     return out
-
-
-_TYPE_WORDS = {
-    "string_type": "a string", "int_type": "a whole number", "int_parsing": "a whole number",
-    "bool_type": "true or false", "bool_parsing": "true or false", "dict_type": "a mapping",
-    "model_type": "a mapping", "list_type": "a list", "float_parsing": "a number",
-    "int_from_float": "a whole number",
-}
-
-
-_RANGE_FIXES = {
-    "greater_than_equal": "use a value of at least {ge}",
-    "less_than_equal": "use a value of at most {le}",
-    "greater_than": "use a value above {gt}",
-    "less_than": "use a value below {lt}",
-    "too_short": "give at least {min_length} item(s)",
-    "too_long": "give at most {max_length} item(s)",
-}
-
-
-def _convert(exc: ValidationError, alias: str, annotation: Any) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
-        path = ".".join([alias, *loc])
-        full = f"{PROJECT}:{path}"
-        kind = err["type"]
-        has_input = kind != "missing"
-        value = err.get("input")
-        if kind == "missing":
-            problems.append(Problem(full, "required key is missing",
-                                    f"add `{loc[-1] if loc else alias}` here (see README.md)"))
-        elif kind == "extra_forbidden":
-            valid = _valid_keys(annotation, err["loc"][:-1])
-            close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
-            fix = f"did you mean `{close[0]}`?" if close else ""
-            fix = (fix + " " if fix else "") + f"valid keys here: {', '.join(valid)}"
-            problems.append(Problem(full, "is not a valid key here", fix))
-            has_input = False
-        elif kind in ("literal_error", "enum"):
-            allowed = err.get("ctx", {}).get("expected", "")
-            problems.append(Problem(full, "is not an allowed value",
-                                    f"use one of: {allowed.replace(' or ', ', ')}", value, True))
-        elif kind == "value_error":
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            problems.append(Problem(full, msg, "", value, True))
-        elif kind in _TYPE_WORDS:
-            problems.append(Problem(full, f"has the wrong type: expected {_TYPE_WORDS[kind]}, "
-                                    f"got {type(value).__name__}",
-                                    f"write {_TYPE_WORDS[kind]} here", value, True))
-        elif kind in _RANGE_FIXES:
-            ctx = err.get("ctx", {})
-            problems.append(Problem(full, str(err["msg"]).replace("Input", "the value"),
-                                    _RANGE_FIXES[kind].format(**ctx), value, True))
-        else:
-            problems.append(Problem(full, str(err["msg"]), "", value, True))
-        del has_input
-    return _dedupe(problems)
-
-
-def _is_union_tag(part: Any) -> bool:
-    # "[key]" marks a problem with a map key (e.g. a non-UUID key): the path ends at the key.
-    return isinstance(part, str) and (part in ("str", "list[str]", "[key]")
-                                      or part.startswith("function-"))
-
-
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    seen: dict[str, Problem] = {}
-    for p in problems:
-        seen.setdefault(p.key, p)
-    return list(seen.values())
-
-
-def _valid_keys(annotation: Any, loc: tuple[Any, ...]) -> list[str]:
-    """The camelCase keys allowed at ``loc`` inside ``annotation`` (best effort)."""
-    import typing
-
-    current = annotation
-    for part in loc:
-        current = _unwrap(current)
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            match = [f for f in current.model_fields.values() if (f.alias or "") == part]
-            if not match:
-                return []
-            current = match[0].annotation
-        elif typing.get_origin(current) is dict:
-            current = typing.get_args(current)[1]
-        elif typing.get_origin(current) is list:
-            current = typing.get_args(current)[0]
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or n for n, f in current.model_fields.items()]
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
-    import types
-    import typing
-
-    origin = typing.get_origin(annotation)
-    if origin is typing.Union or origin is types.UnionType:
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return args[0] if len(args) == 1 else annotation
-    if origin is typing.Annotated:
-        return typing.get_args(annotation)[0]
-    return annotation

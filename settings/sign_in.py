@@ -1,5 +1,6 @@
-"""Who is assigned to the Azure Databricks enterprise app: one owner for the component, the
-settings rules and the access review (STYLE.md 11: one owner per fact)."""
+"""Who is assigned to the Azure Databricks enterprise app: the one owner of that list, read by
+the component that assigns them, the settings check that no operator is left out
+(:func:`settings.checks.sign_in.check_azure_databricks_assignments`) and the access review."""
 
 from __future__ import annotations
 

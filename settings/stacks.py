@@ -1,7 +1,7 @@
 """Which environment a stack is: one mapping, outside the stack files (``stacks.json``).
 
-The environment decides how strictly a stack is judged: the prod hardening rules in
-:mod:`settings.rules` and the policy config ``policies/config/<environment>.json``. If the stack
+The environment decides how strictly a stack is judged: the prod hardening checks in
+:mod:`settings.checks` and the policy config ``policies/config/<environment>.json``. If the stack
 file under review chose it, a pull request could relabel prod as dev and be judged leniently.
 So it is bound to the stack *name*, which the reviewer sees in the command (``python -m gate
 prod``, ``pulumi preview --stack prod``), through ``stacks.json`` at the repository root. The
@@ -55,8 +55,3 @@ def environment_of(stack: str, path: Path | None = None) -> str:
             f"stack {stack!r} is not in {(path or STACKS_FILE).name}, so nothing says whether it "
             f"is dev or prod (known stacks: {', '.join(sorted(stacks)) or 'none'})")
     return stacks[stack]
-
-
-def policy_config_path(stack: str, pack_dir: Path) -> Path:
-    """The ``--policy-pack-config`` a stack is judged with: ``config/<environment>.json``."""
-    return pack_dir / "config" / f"{environment_of(stack)}.json"

@@ -10,7 +10,7 @@ from gate.capture import Plan
 from gate.model import CapturedResource
 from settings import Role, Settings, SettingsError, parse
 from settings.load import raw_from_stack_document
-from settings.rules import PRODUCTION_LEVELS, PRODUCTION_PRIVILEGES
+from settings.model import PRODUCTION_LEVELS, PRODUCTION_PRIVILEGES
 from tests.conftest import NS, stack_document
 
 PERMISSIONS = "databricks:index/permissions:Permissions"

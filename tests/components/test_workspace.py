@@ -19,8 +19,8 @@ import pytest
 from gate.capture import Plan
 from gate.model import CapturedResource
 from settings import Settings, SettingsError, parse
+from settings.checks import MIN_PROD_RETENTION_DAYS
 from settings.load import raw_from_stack_document
-from settings.rules import MIN_PROD_RETENTION_DAYS
 from tests.conftest import NS, plan_for, stack_document
 
 WORKSPACE = "azure-native:databricks:Workspace"
