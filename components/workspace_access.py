@@ -105,7 +105,7 @@ class Principal:
     key: str
     kind: Literal["group", "service-principal"]
     acl_name: pulumi.Output[str]  # group display name, or service principal application id
-    is_operator: bool  # admin group or deployer: always keeps CAN_MANAGE
+    is_operator: bool  # in Settings.operators (admin group or deployer): keeps CAN_MANAGE
     role: Optional[Role] = None
     # Account groups and every service principal can hold Unity Catalog privileges;
     # workspace-local groups (identity mode "workspace") cannot.
@@ -211,7 +211,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
             raise ValueError(f"group '{key}' has no role, so it is not mapped into Databricks")
         object_id = _lookup(args.group_object_ids, key, "Entra object id", "group")
         entitlements = flags(effective_entitlements(group.role, group.entitlements))
-        is_operator = group.role is Role.ADMIN
+        is_operator = key in args.settings.operators
         if self._aim:
             found = databricks.get_account_iam_external_group_v2_output(
                 name=pulumi.Output.concat("accounts/", args.settings.databricks.account_id,
@@ -251,6 +251,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
         # The deployer runs this stack: `pulumi destroy` must not deactivate it or take its
         # admin rights away half-way, so its identity is left in place on delete.
         is_deployer = key == args.settings.deployer
+        is_operator = key in args.settings.operators
         if self._aim:
             object_id = _lookup(args.sp_object_ids, key, "Entra service principal object id",
                                 "service principal")
@@ -264,7 +265,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
             # ACLs name a service principal by its application id: the Entra client id, which
             # is what the lookup returns as application_id.
             return Principal(key=key, kind="service-principal", acl_name=client_id,
-                             is_operator=is_deployer, role=sp.role, unity_catalog=True,
+                             is_operator=is_operator, role=sp.role, unity_catalog=True,
                              depends_on=ready, path=PATH_AIM)
         if self._account_mode:
             resource = databricks.ServicePrincipal(
@@ -283,7 +284,7 @@ class WorkspaceAccess(pulumi.ComponentResource):
             ready = self._workspace_admin(key, resource, retain=is_deployer) \
                 if sp.role is Role.ADMIN else ()
         return Principal(key=key, kind="service-principal", acl_name=resource.application_id,
-                         is_operator=is_deployer, role=sp.role, unity_catalog=True,
+                         is_operator=is_operator, role=sp.role, unity_catalog=True,
                          depends_on=(resource, *ready),
                          path=PATH_ACCOUNT_SP if self._account_mode else PATH_WORKSPACE_LOCAL)
 

@@ -115,38 +115,6 @@ def invisible_characters(path: str, value: Any, depth: int = 0) -> list[Problem]
 
 # --- redirect URIs ------------------------------------------------------------------------
 
-def redirect_uri_problem(uri: str) -> tuple[str, str] | None:
-    """(what is wrong, how to fix it) for a client-app redirect URI; None when acceptable."""
-    try:
-        parts = urlsplit(uri)
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return ("is not a URI", "write an absolute https:// URI")
-    if len(uri) > REDIRECT_URI_MAX:
-        return (f"is {len(uri)} characters long; Entra accepts at most "
-                f"{REDIRECT_URI_MAX}", "use a shorter callback path")
-    if _REDIRECT_SPECIALS & set(uri):
-        return ("contains a character Entra refuses in redirect URIs (! $ ' ( ) , ;)",
-                "remove it from the callback path")
-    if "*" in uri:
-        return ("contains a wildcard; Entra matches redirect URIs exactly",
-                "register each exact redirect URI")
-    if parts.fragment or "#" in uri:
-        return ("contains a fragment, which OAuth 2.0 forbids in a redirect URI",
-                "remove the '#...' part")
-    if host == DATABRICKS_DOMAIN or host.endswith("." + DATABRICKS_DOMAIN):
-        return ("points at an Azure Databricks host: people sign in to a workspace through "
-                "Microsoft's Azure Databricks app, never through this client app",
-                "use the redirect URI of your own tool (e.g. https://ml-portal.example.com/auth "
-                "or http://localhost for a desktop tool)")
-    if parts.scheme == "https" and host:
-        return None
-    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
-        return None
-    return ("must be https://, or http:// on a loopback address for a native client (RFC 8252)",
-            "use https://<your tool>/<callback>, or http://localhost / http://127.0.0.1")
-
-
 def is_loopback_host(host: str) -> bool:
     host = host.strip("[]").rstrip(".").casefold()
     if host == "localhost" or host.endswith(".localhost"):
@@ -162,11 +130,12 @@ def redirect_uri_problems(uri: str, *, prod: bool,
                           public_client: bool = True) -> list[tuple[str, str]]:
     """(message, fix) for each way Entra would refuse ``uri``, or it has no place in prod.
 
-    Reusable for any section that holds redirect URIs (sign-in or client apps). For web and
-    single-page-app URIs the azuread provider (terraform-provider-azuread's
-    ``IsRedirectUriFunc``/``IsUriFunc``, which pulumi-azuread 6.x runs at preview) also refuses
-    a URI without a path unless it ends with '/' ("URI must have a trailing slash when there is
-    no path segment"); public-client URIs skip that check.
+    The one owner of "is this a redirect URI Entra accepts": the length and character limits,
+    no fragment, no wildcard, https (or http on a loopback address for a native client, RFC
+    8252), never an Azure Databricks host. For web and single-page-app URIs the azuread provider
+    (terraform-provider-azuread's ``IsRedirectUriFunc``/``IsUriFunc``, which pulumi-azuread 6.x
+    runs at preview) also refuses a URI without a path unless it ends with '/' ("URI must have
+    a trailing slash when there is no path segment"); public-client URIs skip that check.
     """
     out: list[tuple[str, str]] = []
     if len(uri) > REDIRECT_URI_MAX:
@@ -174,7 +143,7 @@ def redirect_uri_problems(uri: str, *, prod: bool,
                     "redirect URI", "shorten it (drop query parameters)"))
     bad = sorted(_REDIRECT_SPECIALS & set(uri))
     if bad:
-        out.append((f"contains {' '.join(bad)}, which Entra ID does not accept in redirect URIs",
+        out.append((f"contains {' '.join(bad)}, which Entra ID refuses in redirect URIs",
                     "percent-encode or remove them"))
     try:
         parts = urlsplit(uri)
@@ -184,9 +153,25 @@ def redirect_uri_problems(uri: str, *, prod: bool,
     if parts.fragment or "#" in uri:
         out.append(("has a fragment ('#...'); Entra ID refuses redirect URIs with fragments",
                     "remove the '#' part"))
+    if "*" in uri:
+        out.append(("contains a wildcard; Entra matches redirect URIs exactly",
+                    "register each exact redirect URI"))
     if not host:
-        out.append(("has no host", "write it as https://host/path"))
-    elif not public_client and parts.path == "":
+        out.append(("has no host: a redirect URI must be https://<host>/<path> (or http:// on "
+                    "a loopback address for a native client)", "write it as https://host/path"))
+        return out
+    lowered = host.lower()
+    if lowered == DATABRICKS_DOMAIN or lowered.endswith("." + DATABRICKS_DOMAIN):
+        out.append(("points at an Azure Databricks host: people sign in to a workspace through "
+                    "Microsoft's Azure Databricks app, never through this client app",
+                    "use the redirect URI of your own tool (e.g. https://ml-portal.example.com/"
+                    "auth or http://localhost for a desktop tool)"))
+    elif not (parts.scheme == "https"
+              or (parts.scheme == "http" and lowered in LOOPBACK_HOSTS)):
+        out.append(("must be https://, or http:// on a loopback address for a native client "
+                    "(RFC 8252)", "use https://<your tool>/<callback>, or http://localhost / "
+                    "http://127.0.0.1"))
+    if not public_client and parts.path == "":
         out.append(("has no path: the azuread provider refuses a web or single-page-app "
                     "redirect URI without a path unless it ends with '/'",
                     f"write it as {uri}/ or add the callback path"))

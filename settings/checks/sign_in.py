@@ -11,7 +11,6 @@ from settings.limits import (
     APP_DISPLAY_NAME_MAX,
     MAX_REDIRECT_URIS,
     NAMED_LOCATION_DISPLAY_NAME_MAX,
-    redirect_uri_problem,
     redirect_uri_problems,
 )
 from settings.model import SLUG, Settings
@@ -42,10 +41,16 @@ def check_break_glass(s: Settings) -> Iterator[Problem]:
 
 @check
 def check_client_app_redirect_uris(s: Settings) -> Iterator[Problem]:
-    """The client app's redirect URIs are few enough, distinct, and of a kind Entra accepts."""
+    """The client app's redirect URIs are few enough, distinct, and of a kind Entra accepts.
+
+    A public client (desktop or CLI tool) receives its code on the user's own loopback address
+    (RFC 8252), in prod too. A single-page app on localhost only exists on a developer's machine.
+    """
     app = s.client_app
     if app is None:
         return
+    public_client = app.platform == "publicClient"
+    prod = s.is_prod and not public_client
     seen: set[str] = set()
     if len(app.redirect_uris) > MAX_REDIRECT_URIS:
         yield problem(key("clientApp", "redirectUris"), f"lists {len(app.redirect_uris)} URIs; "
@@ -53,9 +58,8 @@ def check_client_app_redirect_uris(s: Settings) -> Iterator[Problem]:
                       "remove unused ones")
     for i, uri in enumerate(app.redirect_uris):
         path = key("clientApp", "redirectUris", str(i))
-        found = redirect_uri_problem(uri)
-        if found is not None:
-            yield problem(path, found[0], found[1], uri)
+        for message, fix in redirect_uri_problems(uri, prod=prod, public_client=public_client):
+            yield problem(path, message, fix, uri)
         if uri.casefold() in seen:
             yield problem(path, "is listed twice", "list each redirect URI once", uri)
         seen.add(uri.casefold())
@@ -148,23 +152,6 @@ def check_recorded_exclusions(s: Settings) -> Iterator[Problem]:
             yield problem(key(*path, "objectId"), "is a break-glass group, which every policy "
                           "excludes already", "remove this recorded exclusion",
                           exclusion.object_id)
-
-
-@check
-def check_client_app_redirect_uri_limits(s: Settings) -> Iterator[Problem]:
-    """Entra's limits on the client app's redirect URIs; loopback only where it belongs.
-
-    A public client (desktop or CLI tool) receives its code on the user's own loopback address
-    (RFC 8252), in prod too. A single-page app on localhost only exists on a developer's machine.
-    """
-    app = s.client_app
-    if app is None:
-        return
-    public_client = app.platform == "publicClient"
-    prod = s.is_prod and not public_client
-    for i, uri in enumerate(app.redirect_uris):
-        for message, fix in redirect_uri_problems(uri, prod=prod, public_client=public_client):
-            yield problem(key("clientApp", "redirectUris", str(i)), message, fix, uri)
 
 
 @check

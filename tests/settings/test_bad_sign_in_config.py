@@ -57,6 +57,19 @@ def test_client_app_redirect_uri_is_refused(uri: str, says: str) -> None:
         assert says in msg, msg
 
 
+def test_each_fault_of_a_redirect_uri_is_reported_once() -> None:
+    """One owner checks a redirect URI: a URI that breaks several limits gets one problem per
+    limit, never the same limit twice in other words."""
+    uri = "https://tools.fabrikam.example/" + "a" * 260 + ";#frag"
+    for stack in ("dev", "prod"):
+        err = problems_for(stack, set_uri(uri))
+        found = [p.message for p in err.problems if p.key == c("clientApp.redirectUris.0")]
+        assert len(found) == 3, found
+        assert sum("at most 256" in m for m in found) == 1
+        assert sum("fragment" in m for m in found) == 1
+        assert sum(m.startswith("contains ;") for m in found) == 1
+
+
 def test_loopback_redirect_uris_are_accepted_for_a_native_client() -> None:
     doc = stack_document("dev")
     client(doc["config"])["redirectUris"] = ["http://127.0.0.1:8400/cb", "http://localhost"]
