@@ -20,32 +20,28 @@ from gate.access_paths import AccessPath, build_access_paths
 from gate.capture import Plan
 from gate.escape import jsondoc
 from gate.model import CapturedResource
+from gate.tokens import (
+    APP_ROLE_ASSIGNMENT,
+    CA_POLICY,
+    DBX_ASSIGN,
+    DBX_GROUP,
+    DBX_GROUP_MEMBER,
+    DBX_SP,
+    ENTITLEMENTS,
+    ENTRA_GROUP,
+    ENTRA_SP,
+    EXTERNAL_GROUP_LOOKUP,
+    EXTERNAL_SP_LOOKUP,
+    GRANTS,
+    PERMISSIONS,
+    UAMI,
+)
 from gate.trace import entry_key, trace
 from settings import Settings
-from settings.model import PROJECT
+from settings.model import PRODUCTION_LEVELS, PRODUCTION_PRIVILEGES, PROJECT
 from settings.wellknown import AZURE_DATABRICKS_APP_ID
 
-GROUP = "azuread:index/group:Group"
-DBX_GROUP = "databricks:index/group:Group"
-DBX_SP = "databricks:index/servicePrincipal:ServicePrincipal"
-ASSIGN = (
-    "databricks:index/mwsPermissionAssignment:MwsPermissionAssignment",
-    "databricks:index/permissionAssignment:PermissionAssignment",
-)
-ENTITLEMENTS = "databricks:index/entitlements:Entitlements"
-GROUP_MEMBER = "databricks:index/groupMember:GroupMember"
-PERMISSIONS = "databricks:index/permissions:Permissions"
-GRANTS = "databricks:index/grants:Grants"
-GRANT = "databricks:index/grant:Grant"
-CA_POLICY = "azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy"
-EXTERNAL_GROUP_LOOKUP = "databricks:index/getAccountIamExternalGroupV2:getAccountIamExternalGroupV2"
-EXTERNAL_SP_LOOKUP = ("databricks:index/getAccountIamExternalServicePrincipalV2:"
-                      "getAccountIamExternalServicePrincipalV2")
 NOT_MAPPED_PATH = "not mapped (Entra only)"
-AAD_APP = "azuread:index/application:Application"
-AAD_SP = "azuread:index/servicePrincipal:ServicePrincipal"
-APP_ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
-UAMI = "azure-native:managedidentity:UserAssignedIdentity"
 ENTITLEMENT_WIRE = (
     "workspaceAccess",
     "databricksSqlAccess",
@@ -53,7 +49,7 @@ ENTITLEMENT_WIRE = (
     "allowInstancePoolCreate",
 )
 # Rights that let a principal put a model version into production or change who may.
-PRODUCTION_RIGHTS = {"CAN_MANAGE_PRODUCTION_VERSIONS", "CAN_MANAGE", "MANAGE", "ALL_PRIVILEGES"}
+PRODUCTION_RIGHTS = {*PRODUCTION_LEVELS, *PRODUCTION_PRIVILEGES}
 BUILTIN_ADMINS = "admins"
 
 
@@ -137,7 +133,7 @@ def _identities(plan: Plan, by_type: dict[str, list[CapturedResource]]) -> _Iden
     Automatic identity management declares no Databricks principal: the account lookup of a
     group is keyed by its Entra object id, that of a service principal returns its client id."""
     ids = _Identities()
-    for r in by_type[GROUP]:
+    for r in by_type[ENTRA_GROUP]:
         key = entry_key(r, "groups")
         if key:
             ids.entra_group_ids[key] = str(r.outputs.get("objectId", ""))
@@ -185,7 +181,7 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
     # Workspace assignment, entitlements and (workspace identity mode) admins membership: each
     # sits under its principal's config entry, which names the key.
     permission: dict[str, list[str]] = defaultdict(list)
-    for token in ASSIGN:
+    for token in DBX_ASSIGN:
         for r in by_type[token]:
             key = principal_of(r)
             if key:
@@ -201,7 +197,7 @@ def build_access_report(settings: Settings, plan: Plan) -> AccessReport:
         key = principal_of(r)
         if key and key not in entitlements and any(w in r.inputs for w in ENTITLEMENT_WIRE):
             entitlements[key] = {w: bool(r.inputs.get(w, False)) for w in ENTITLEMENT_WIRE}
-    for r in by_type[GROUP_MEMBER]:  # workspace mode: admin principals join the built-in admins
+    for r in by_type[DBX_GROUP_MEMBER]:  # workspace mode: admin principals join the built-in admins
         key = principal_of(r)
         if key:
             permission[key] = sorted(set(permission[key]) | {"ADMIN"})
@@ -351,7 +347,7 @@ def _object_ids(by_type: dict[str, list[CapturedResource]], entra_ids: dict[str,
     """Entra object id -> principal key, from the plan (what the stack really assigns): each
     group, service principal and managed identity under its config entry."""
     out = {oid: k for k, oid in entra_ids.items()}
-    for sp in by_type[AAD_SP]:
+    for sp in by_type[ENTRA_SP]:
         key = entry_key(sp, "servicePrincipals")
         if key:
             out[str(sp.outputs.get("objectId", sp.id))] = key
@@ -372,7 +368,7 @@ def _sign_in(principals: list[PrincipalAccess], by_type: dict[str, list[Captured
 
     Returns whether the Azure Databricks enterprise app requires assignment in this plan.
     """
-    adopted = [sp for sp in by_type[AAD_SP]
+    adopted = [sp for sp in by_type[ENTRA_SP]
                if str(sp.inputs.get("clientId", "")).lower() == AZURE_DATABRICKS_APP_ID]
     required = any(sp.inputs.get("appRoleAssignmentRequired") is True for sp in adopted)
     targets = {str(sp.outputs.get("objectId", sp.id)) for sp in adopted}

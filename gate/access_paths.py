@@ -16,20 +16,19 @@ from typing import Any
 
 from gate.capture import Plan
 from gate.escape import markdown as md
+from gate.tokens import (
+    ASSIGNMENT_POLICY,
+    CATALOG_RESOURCE,
+    ELIGIBILITY,
+    ENTRA_GROUP,
+    ENTRA_GROUP_MEMBER,
+    PACKAGE_RESOURCE,
+    ROLE_POLICY,
+)
 from gate.trace import entry_key
 from settings import Settings
 from settings.model import PROJECT
 
-GROUP = "azuread:index/group:Group"
-GROUP_MEMBER = "azuread:index/groupMember:GroupMember"
-CATALOG_RESOURCE = ("azuread:index/accessPackageResourceCatalogAssociation:"
-                    "AccessPackageResourceCatalogAssociation")
-PACKAGE_RESOURCE = ("azuread:index/accessPackageResourcePackageAssociation:"
-                    "AccessPackageResourcePackageAssociation")
-POLICY = "azuread:index/accessPackageAssignmentPolicy:AccessPackageAssignmentPolicy"
-ROLE_POLICY = "azuread:index/groupRoleManagementPolicy:GroupRoleManagementPolicy"
-ELIGIBILITY = ("azuread:index/privilegedAccessGroupEligibilitySchedule:"
-               "PrivilegedAccessGroupEligibilitySchedule")
 ALL_MEMBERS = "AllExistingDirectoryMemberUsers"
 # requestorSettings.scopeType from narrowest to widest (wider = easier to get).
 SCOPE_WIDTH = {"NoSubjects": 0, "SpecificDirectorySubjects": 1,
@@ -162,7 +161,7 @@ def build_access_paths(settings: Settings, plan: Plan) -> list[AccessPath]:
         by_type[r.type].append(r)
     # each Entra group sits under its config entry (the plan is traced), which names the key
     key_by_oid = {str(r.outputs.get("objectId", "")): entry_key(r, "groups")
-                  for r in by_type[GROUP]}
+                  for r in by_type[ENTRA_GROUP]}
     origin_of = {r.id: str(r.inputs.get("resourceOriginId", "")) for r in by_type[CATALOG_RESOURCE]}
     group_of_package = {
         str(r.inputs.get("accessPackageId", "")): origin_of.get(
@@ -171,7 +170,7 @@ def build_access_paths(settings: Settings, plan: Plan) -> list[AccessPath]:
     role_policies = {str(r.inputs.get("groupId", "")): r.inputs for r in by_type[ROLE_POLICY]
                      if r.inputs.get("roleId") == "member"}
     paths = {k: AccessPath(k, g.display_name) for k, g in settings.groups.items()}
-    for policy in by_type[POLICY]:
+    for policy in by_type[ASSIGNMENT_POLICY]:
         key = key_by_oid.get(group_of_package.get(str(policy.inputs.get("accessPackageId")), ""))
         if key:
             owners = {o.lower() for o in settings.groups[key].owners}
@@ -183,7 +182,7 @@ def build_access_paths(settings: Settings, plan: Plan) -> list[AccessPath]:
         if key and schedule.inputs.get("assignmentType") == "member":
             paths[key].eligibility = _eligibility(schedule.inputs, role_policies.get(oid))
             paths[key].granted_by.append(f"{PROJECT}:governance.privilegedAccess.{key}")
-    for member in by_type[GROUP_MEMBER]:
+    for member in by_type[ENTRA_GROUP_MEMBER]:
         key = key_by_oid.get(str(member.inputs.get("groupObjectId", "")))
         if key:
             paths[key].standing_members += 1

@@ -17,21 +17,20 @@ import pytest
 
 from components.governance import activation_duration
 from gate.capture import Plan
+from gate.tokens import ASSIGNMENT_POLICY as POLICY
+from gate.tokens import (
+    CATALOG_RESOURCE,
+    ELIGIBILITY,
+    PACKAGE_RESOURCE,
+    ROLE_POLICY,
+)
+from gate.tokens import ENTRA_GROUP as GROUP
 from settings import Settings
 from settings.model import ACCESS_DURATION_CEILING_DAYS, ACTIVATION_CEILING_HOURS, Role
 from tests.conftest import NS, ROOT, plan_for
 
 CATALOG = "azuread:index/accessPackageCatalog:AccessPackageCatalog"
 PACKAGE = "azuread:index/accessPackage:AccessPackage"
-CATALOG_RESOURCE = ("azuread:index/accessPackageResourceCatalogAssociation:"
-                    "AccessPackageResourceCatalogAssociation")
-PACKAGE_RESOURCE = ("azuread:index/accessPackageResourcePackageAssociation:"
-                    "AccessPackageResourcePackageAssociation")
-POLICY = "azuread:index/accessPackageAssignmentPolicy:AccessPackageAssignmentPolicy"
-ROLE_POLICY = "azuread:index/groupRoleManagementPolicy:GroupRoleManagementPolicy"
-ELIGIBILITY = ("azuread:index/privilegedAccessGroupEligibilitySchedule:"
-               "PrivilegedAccessGroupEligibilitySchedule")
-GROUP = "azuread:index/group:Group"
 GOVERNANCE_TYPES = (CATALOG, PACKAGE, CATALOG_RESOURCE, PACKAGE_RESOURCE, POLICY, ROLE_POLICY,
                     ELIGIBILITY)
 
