@@ -17,27 +17,12 @@ from gate.mocks import TypeAwareMocks
 from settings import SettingsError, parse
 from settings.load import raw_from_stack_document
 from tests.conftest import NS, ROOT, stack_document
+from tests.settings.test_bad_config import Config, only, problems_for
 
-Config = dict[str, Any]
 GOV = f"{NS}:governance"
 PKG = f"{GOV}.accessPackages"
 PIM = f"{GOV}.privilegedAccess"
 PERSON = "dddddddd-0000-4000-8000-000000000001"
-
-
-def problems_for(stack: str, mutate: Callable[[Config], None]) -> SettingsError:
-    doc = stack_document(stack)
-    mutate(doc["config"])
-    with pytest.raises(SettingsError) as info:
-        parse(raw_from_stack_document(doc, f"Pulumi.{stack}.yaml"), stack=stack,
-              source=f"Pulumi.{stack}.yaml")
-    return info.value
-
-
-def only(err: SettingsError, key: str) -> str:
-    found = [p.render() for p in err.problems if p.key == key]
-    assert found, f"no problem reported for {key}; got:\n{err.render()}"
-    return found[0]
 
 
 def gov(cfg: Config) -> Config:
