@@ -55,8 +55,8 @@ def settings_prod() -> Settings:
     return load_stack_file(ROOT / "Pulumi.prod.yaml")
 
 
-# The workspace-registry model the shipped stacks had before their Unity Catalog migration
-# (issue 12). The shipped stacks model every model in Unity Catalog; `registry: workspace` stays
+# The workspace-registry model the shipped stacks had before their Unity Catalog migration.
+# The shipped stacks model every model in Unity Catalog; `registry: workspace` stays
 # supported (legacy), so tests of its rules add this model back.
 LEGACY_WORKSPACE_MODEL = {
     "dev": {

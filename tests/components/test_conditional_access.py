@@ -1,9 +1,9 @@
-"""Rules the conditional access component must satisfy, on the real program's plan (issue 3).
+"""Rules the conditional access component must satisfy, on the real program's plan.
 
 Break-glass (and only break-glass, unless recorded) is excluded, prod enforces and dev reports,
 Azure Databricks and the client app require MFA for the mapped groups, the named locations are
 used by a policy, and every enum value is one Microsoft Graph documents for
-conditionalAccessPolicy (issues 3, 13 and 14).
+conditionalAccessPolicy.
 """
 
 from __future__ import annotations

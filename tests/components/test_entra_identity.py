@@ -1,4 +1,4 @@
-"""Rules the Entra identity component must satisfy, on the real program's plan (issue 3).
+"""Rules the Entra identity component must satisfy, on the real program's plan.
 
 Every assertion reads captured registrations by wire name, as the engine and the policy pack
 see them: single-tenant apps, federated identities without passwords, two overlapping password

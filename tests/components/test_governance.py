@@ -1,4 +1,4 @@
-"""Rules the governance component must satisfy, on the real program's plan (issue 17).
+"""Rules the governance component must satisfy, on the real program's plan.
 
 Both stacks declare one catalog, one package + policy per requestable group with the group as its
 resource, and the PIM eligibility of the admin group; the wire values are ones the azuread

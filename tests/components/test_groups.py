@@ -1,4 +1,4 @@
-"""Rules the Entra groups component must satisfy, on the real program's plan (issue 3).
+"""Rules the Entra groups component must satisfy, on the real program's plan.
 
 Groups are security groups with unique names, protected in prod, and membership belongs to
 Entra: the plan does not grow with people, and the only member resources are the explicit,

@@ -1,4 +1,4 @@
-"""Rules for the managed identities (issue 9, part 1), checked on the real program's plan.
+"""Rules for the managed identities, checked on the real program's plan.
 
 A service principal of kind ``managed-identity`` is one user-assigned identity with its
 federated credentials, and no secret of any kind: no password, no certificate, no app

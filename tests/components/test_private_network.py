@@ -1,4 +1,4 @@
-"""Hub-and-spoke variants of the private network, checked on the real program's plan (issue 12).
+"""Hub-and-spoke variants of the private network, checked on the real program's plan.
 
 The shipped prod stack declares the hub's zone and peers the spoke side only; these tests
 change one thing each: a central zone, the hub side of the peering, a hub in the stack's own

@@ -1,4 +1,4 @@
-"""Rules for how people and automation get into Azure Databricks (issue 13), on the real
+"""Rules for how people and automation get into Azure Databricks, on the real
 program's plan: the tenant's Azure Databricks enterprise app is adopted and never deleted, only
 assigned principals get a token, and the client app is a public client or SPA that never
 redirects to a workspace host."""

@@ -1,4 +1,4 @@
-"""Rules the workspace component must satisfy, checked on the real program's plan (issue 4).
+"""Rules the workspace component must satisfy, checked on the real program's plan.
 
 Every assertion reads the captured registrations by wire name, as the engine and the policy
 pack see them: no public network path in prod, delegated subnets behind the NSG, audit logs

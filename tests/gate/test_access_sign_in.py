@@ -1,5 +1,5 @@
 """The access review answers "can this principal sign in to Azure Databricks, through which
-assignment, under which conditional access policies" from the plan (issue 13)."""
+assignment, under which conditional access policies" from the plan."""
 
 from __future__ import annotations
 

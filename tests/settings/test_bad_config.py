@@ -1,6 +1,6 @@
 """Every malformed config is rejected with a message naming the key, the problem and the fix.
 
-Each case starts from a shipped, valid stack and breaks one thing (STYLE.md 8).
+Each case starts from a shipped, valid stack and breaks one thing.
 """
 
 from __future__ import annotations

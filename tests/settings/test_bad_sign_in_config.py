@@ -1,4 +1,4 @@
-"""Bad input for the sign-in keys (issue 13) and the conditional access exclusions (issue 14.6):
+"""Bad input for the sign-in keys and the conditional access exclusions:
 each malformed value is refused by settings, naming the key, before anything is registered."""
 
 from __future__ import annotations
@@ -245,7 +245,7 @@ def test_the_gate_refuses_a_workspace_host_redirect_with_exit_2(tmp_path: Path) 
     rc = main(["prod", "--stack-file", str(path), "--format", "json", "--quiet"], out, err)
     assert rc == 2
     assert c("clientApp.redirectUris.0") in err.getvalue()
-    report = json.loads(out.getvalue())  # the JSON asked for names the problem (issue 16.3)
+    report = json.loads(out.getvalue())  # the JSON asked for names the problem
     assert report["resources"] == [], "no plan: nothing was registered"
     assert report["outcome"]["exitCode"] == 2
     assert c("clientApp.redirectUris.0") in {e["key"] for e in report["errors"]}

@@ -1,4 +1,4 @@
-"""Bad input for the keys of issue 12: metastore / default catalog and Key Vault destinations.
+"""Bad input for the metastore / default catalog keys and the Key Vault destinations.
 
 Each case breaks one thing in a shipped stack; the settings must name the key, say what is
 wrong and how to fix it, and the program must register nothing (gate exit 2).
