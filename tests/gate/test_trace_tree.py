@@ -103,3 +103,11 @@ def test_the_access_review_lists_each_model_under_its_own_key() -> None:
     assert {name for _, name in rights["churn"]} == {"ml_dev.customer.churn"}
     assert {name for _, name in rights["access"]} == {"ml_dev.customer.churn_access"}
     assert len(rights["churn"]) == len(rights["access"])
+
+
+def test_the_gate_reads_the_entry_types_the_program_declares() -> None:
+    """The gate keeps its own table of entry component types (it does not import the program's
+    components); it must be exactly the program's."""
+    from components.entries import ENTRY_TYPES, entry_type
+
+    assert ENTRY_SECTIONS == {entry_type(section): section for section in ENTRY_TYPES}
