@@ -8,8 +8,8 @@ process timed from the outside (interpreter start and exit included):
   CLI and the gate do), but with policies that do nothing (``bench/floor_pack``): the SDK
   decodes each request once;
 * the same registrations with the same type tokens, names, properties (unknowns and secrets
-  included) and options (parent, provider, protect, dependencies) under the same mocks, with
-  no settings, components or tracing;
+  included) and options (parent, provider, protect, dependencies, aliases) under the same
+  mocks, with no settings, components or tracing;
 * the same requests, serially: ``Remediate`` then ``Analyze`` per resource with its real
   properties and provider, then one ``AnalyzeStack``; no report.
 
@@ -62,6 +62,22 @@ def _inputs(value: Any) -> Any:
     return value
 
 
+def _alias(spec: dict[str, Any], made: dict[str, Any]) -> Any:
+    """The alias the program sent, rebuilt (the SDK's alias work is part of every registration)."""
+    import pulumi
+
+    if spec.get("urn"):
+        return spec["urn"]
+    given: dict[str, Any] = {}  # what the spec leaves out stays the SDK's "same as now" (...)
+    if spec.get("name"):
+        given["name"] = spec["name"]
+    if spec.get("type"):
+        given["type_"] = spec["type"]
+    if spec.get("parentUrn") in made:
+        given["parent"] = made[spec["parentUrn"]]
+    return pulumi.Alias(**given)
+
+
 def replay() -> None:
     """Register every dumped resource again, with its properties and options."""
     import pulumi
@@ -74,7 +90,8 @@ def replay() -> None:
             protect=res.protect or None,
             delete_before_replace=res.delete_before_replace or None,
             retain_on_delete=res.retain_on_delete or None,
-            depends_on=[made[urn] for urn in res.dependencies if urn in made] or None)
+            depends_on=[made[urn] for urn in res.dependencies if urn in made] or None,
+            aliases=[_alias(spec, made) for spec in res.aliases] or None)
         props = _inputs(res.inputs)
         if res.type.startswith("pulumi:providers:"):
             made[res.urn] = pulumi.ProviderResource(res.type.split(":", 2)[2], res.name, props,

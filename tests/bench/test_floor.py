@@ -24,7 +24,7 @@ def _registration(res):  # type: ignore[no-untyped-def]
     return (res.type, res.name, res.custom, res.inputs, res.parent,
             res.provider.rsplit("::", 1)[0], res.protect, res.delete_before_replace,
             res.retain_on_delete,
-            sorted(res.dependencies))
+            sorted(res.dependencies), res.aliases)
 
 
 def test_the_floor_registers_the_same_resources_properties_and_options(tmp_path: Path) -> None:
@@ -44,6 +44,7 @@ def test_the_floor_registers_the_same_resources_properties_and_options(tmp_path:
     assert floor_regs == gate_regs
     assert len(floor_regs) == len(gate_plan.resources) > 100
     assert any(r.provider for r in gate_plan.resources)  # requests describe providers
+    assert any(r.aliases for r in gate_plan.resources)  # the SDK's alias work is replayed too
 
 
 def test_the_floor_replays_unknowns_and_secrets_as_the_program_sent_them() -> None:
