@@ -66,3 +66,12 @@ def test_credential_key_names_are_the_same_expression_in_settings_and_pack() -> 
         assert ours.search(name) and pack.search(name), name
     for name in ("displayName", "objectId", "tokenLifetime", "secretName"):
         assert not ours.search(name) and not pack.search(name), name
+
+
+def test_the_azure_databricks_domain_agrees() -> None:
+    """The host no redirect URI may point at: settings refuse it, the pack reports it."""
+    from rules import entra_sign_in as pack_sign_in
+
+    from settings import limits
+
+    assert pack_sign_in.DATABRICKS_DOMAIN == limits.DATABRICKS_DOMAIN == "azuredatabricks.net"
